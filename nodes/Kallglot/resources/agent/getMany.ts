@@ -1,0 +1,46 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { agentPageSize } from '../../../shared/wire';
+import { validateParameters } from '../../shared/validation';
+import { fetchAgentPage, type Agent } from './pages';
+
+const show = { resource: ['agent'], operation: ['getMany'] };
+const MAX_PAGE = 100;
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to return all results or only up to a given limit',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		default: 50,
+		typeOptions: { minValue: 1 },
+		description: 'Max number of results to return',
+		displayOptions: { show: { ...show, returnAll: [false] } },
+	},
+];
+
+/** Lists AI agents, following Kallglot's cursor until the limit or the last page. */
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
+	const limit = returnAll
+		? Infinity
+		: validateParameters(agentPageSize.max(Number.MAX_SAFE_INTEGER), this.getNodeParameter('limit', itemIndex, 50), this.getNode(), itemIndex);
+
+	const agents: Agent[] = [];
+	let cursor: string | undefined;
+	do {
+		const page = await fetchAgentPage.call(this, Math.min(MAX_PAGE, limit - agents.length), cursor, itemIndex);
+		agents.push(...page.agents);
+		cursor = page.next;
+	} while (cursor && agents.length < limit);
+
+	return agents.slice(0, limit).map((agent) => ({ json: agent, pairedItem: { item: itemIndex } }));
+}

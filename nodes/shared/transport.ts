@@ -1,0 +1,195 @@
+/**
+ * HTTP to Kallglot for both nodes: authentication through the credential, bounded retries that
+ * keep the same Idempotency-Key, and Kallglot's error envelope turned into a NodeApiError.
+ */
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	ITriggerFunctions,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
+
+import { checkBaseUrl, InsecureBaseUrlError } from './baseUrl';
+import { redactSecrets } from './redact';
+import { errorEnvelope, headers as wireHeaders, type KallglotError } from './wire';
+
+export type KallglotContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions;
+
+export const CREDENTIAL_NAME = 'kallglotApi';
+
+export interface KallglotRequest {
+	method: IHttpRequestMethods;
+	path: string;
+	body?: IDataObject;
+	qs?: IDataObject;
+	/** Sent unchanged on every retry, so a retried create can never bill twice. */
+	idempotencyKey?: string;
+	itemIndex?: number;
+	/** Statuses worth retrying. A failed SIP dial (502) is not retried by Dial: it would ring again. */
+	retryOn?: ReadonlySet<number>;
+}
+
+export interface RetryPolicy {
+	maxRetries: number;
+	baseDelayMs: number;
+	/** A Retry-After longer than this fails now instead of holding the execution. */
+	maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 60_000 };
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([409, 429, 500, 502, 503, 504]);
+
+/** What to tell the user per status; the message itself is Kallglot's. */
+const GUIDANCE: Record<number, string> = {
+	400: 'Kallglot rejected the request. Check the parameters named in the message.',
+	401: 'The API key was refused. Check the Kallglot credential: the key may be mistyped, expired or revoked.',
+	402: 'Your Kallglot API credits are exhausted. Top up credits in the Kallglot portal, then run again; the node does not retry this.',
+	403: 'The key is not allowed to do this, or the organization is inactive. Check the organization and the key’s permissions in the Kallglot portal.',
+	404: 'Kallglot does not know this resource. Check the ID (sessions start with sess_, agents with agt_).',
+	409: 'Another request with the same Idempotency-Key is still running. Wait and run again with the same key.',
+	422: 'Kallglot could not validate a field. Fix the parameter named in the message.',
+	429: 'Kallglot’s rate limit was reached and the retries were used up. Slow the workflow down (e.g. Loop Over Items with a Wait node) or raise your plan’s limit.',
+	500: 'Kallglot had an internal error. Run again later; the same Idempotency-Key keeps it from creating a duplicate.',
+	502: 'Kallglot could not reach the telephony upstream (for a dial: the call could not be placed). Check the number and the routing, then run again.',
+	503: 'Kallglot is unavailable. Run again later.',
+	504: 'Kallglot timed out. Run again later; the same Idempotency-Key keeps it from creating a duplicate.',
+};
+
+const CODE_GUIDANCE: Record<string, string> = {
+	organization_inactive: 'Your Kallglot organization is inactive. Reactivate it in the Kallglot portal.',
+	idempotency_mismatch:
+		'This Idempotency-Key was already used with a different request. Use a new key, or send exactly the same parameters as the first time.',
+	ai_agent_not_found: 'The AI agent does not exist in this organization. Pick an agent from the list.',
+	session_not_found: 'No session has this ID. Sessions are created by Session → Create; check the ID you pass on.',
+};
+
+function header(headersObject: unknown, name: string): string | undefined {
+	if (!headersObject || typeof headersObject !== 'object') return undefined;
+	const value = (headersObject as Record<string, unknown>)[name.toLowerCase()];
+	return Array.isArray(value) ? String(value[0]) : value === undefined ? undefined : String(value);
+}
+
+/** Seconds from Retry-After (or the envelope's retry_after), in ms; null when absent. */
+function retryAfterMs(headersObject: unknown, error?: KallglotError): number | null {
+	const raw = header(headersObject, wireHeaders.retryAfter);
+	const seconds = raw !== undefined ? Number(raw) : error?.retry_after;
+	if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return null;
+	return seconds * 1000;
+}
+
+function backoffMs(attempt: number, policy: RetryPolicy): number {
+	const exp = policy.baseDelayMs * 2 ** attempt;
+	return Math.min(policy.maxDelayMs, exp * (0.8 + Math.random() * 0.4));
+}
+
+export async function getBaseUrl(this: KallglotContext, itemIndex?: number): Promise<string> {
+	const credentials = await this.getCredentials(CREDENTIAL_NAME);
+	try {
+		return checkBaseUrl(credentials.baseUrl);
+	} catch (error) {
+		if (!(error instanceof InsecureBaseUrlError)) throw error;
+		throw new NodeOperationError(this.getNode(), error.message, {
+			itemIndex,
+			description: 'Edit the Kallglot credential’s Base URL.',
+		});
+	}
+}
+
+function apiError(
+	ctx: KallglotContext,
+	status: number,
+	body: unknown,
+	responseHeaders: unknown,
+	itemIndex?: number,
+): NodeApiError {
+	const parsed = errorEnvelope.safeParse(body);
+	const error: KallglotError = parsed.success ? parsed.data.error : {};
+	const requestId = error.request_id ?? header(responseHeaders, wireHeaders.requestId);
+	const code = error.code ?? `http_${status}`;
+	const message = `Kallglot ${status} ${code}: ${error.message ?? 'no error message'}`;
+	const details = [
+		error.param ? `Field: ${error.param}.` : '',
+		(error.code && CODE_GUIDANCE[error.code]) ?? GUIDANCE[status] ?? '',
+		requestId ? `Kallglot request ID: ${requestId} (quote it to Kallglot support).` : '',
+	].filter(Boolean);
+	const envelope: JsonObject = parsed.success
+		? ({ error: { ...error, request_id: requestId } } as JsonObject)
+		: { error: { code, message: `HTTP ${status}`, request_id: requestId ?? null } };
+	return new NodeApiError(ctx.getNode(), envelope, {
+		message,
+		description: details.join(' '),
+		httpCode: String(status),
+		itemIndex,
+	});
+}
+
+function networkError(ctx: KallglotContext, cause: unknown, itemIndex?: number): NodeApiError {
+	// Build the error from a sanitized summary: the raw error can carry request headers.
+	const raw = cause as { message?: string; code?: string; cause?: { code?: string } };
+	const code = raw?.code ?? raw?.cause?.code ?? 'network_error';
+	const message = redactSecrets(raw?.message ?? 'request failed');
+	return new NodeApiError(
+		ctx.getNode(),
+		{ error: { code, message } },
+		{
+			message: `Could not reach Kallglot: ${message}`,
+			description:
+				'Check the credential’s Base URL and the network between n8n and Kallglot. The request was retried with the same Idempotency-Key before giving up.',
+			itemIndex,
+		},
+	);
+}
+
+/** One Kallglot API call with retries. Resolves with the parsed JSON body of a 2xx answer. */
+export async function kallglotApiRequest(
+	this: KallglotContext,
+	request: KallglotRequest,
+	policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<IDataObject> {
+	const baseUrl = await getBaseUrl.call(this, request.itemIndex);
+	const retryOn = request.retryOn ?? RETRYABLE_STATUSES;
+	const options: IHttpRequestOptions = {
+		method: request.method,
+		url: `${baseUrl}${request.path}`,
+		qs: request.qs,
+		body: request.body,
+		json: true,
+		headers: {
+			Accept: 'application/json',
+			...(request.idempotencyKey ? { [wireHeaders.idempotencyKey]: request.idempotencyKey } : {}),
+		},
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		timeout: 30_000,
+	};
+
+	for (let attempt = 0; ; attempt++) {
+		let response: { body: unknown; headers: unknown; statusCode: number };
+		try {
+			response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options);
+		} catch (error) {
+			if (attempt < policy.maxRetries) {
+				await sleep(backoffMs(attempt, policy));
+				continue;
+			}
+			throw networkError(this, error, request.itemIndex);
+		}
+
+		const status = response.statusCode;
+		if (status >= 200 && status < 300) return response.body as IDataObject;
+
+		const parsed = errorEnvelope.safeParse(response.body);
+		const wait = retryAfterMs(response.headers, parsed.success ? parsed.data.error : undefined);
+		const retryable = retryOn.has(status) && (status !== 409 || parsed.data?.error.code === 'idempotency_conflict');
+		const delay = wait ?? backoffMs(attempt, policy);
+		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs) {
+			await sleep(delay);
+			continue;
+		}
+		throw apiError(this, status, response.body, response.headers, request.itemIndex);
+	}
+}

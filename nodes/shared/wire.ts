@@ -1,0 +1,444 @@
+/**
+ * Kallglot's wire format, in one place.
+ *
+ * Every JSON name that crosses the network lives in this module: request bodies, response
+ * fields we read, error envelopes and stream frames. Several names are the project's reading of
+ * Kallglot's docs (tagged [ours] in the API contract); keeping them here makes a correction one
+ * edit. Nothing in this module imports n8n, so the stream client can use it too.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Shared value rules
+
+export const SESSION_MODES = [
+	'bidirectional_translation',
+	'assistive_translation',
+	'ai_agent',
+	'help_chat_voice',
+] as const;
+export type SessionMode = (typeof SESSION_MODES)[number];
+
+export const CALL_DIRECTIONS = ['inbound', 'outbound'] as const;
+export const RECORDING_MIX_MODES = ['dual_channel', 'mixed'] as const;
+export const CONSENT_STATES = ['granted', 'denied', 'not_required'] as const;
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+const LANGUAGE_CODE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+const e164 = z
+	.string()
+	.trim()
+	.regex(E164, 'must be an E.164 phone number: "+", country code and number, no spaces (e.g. +14155551234)');
+const languageCode = z
+	.string()
+	.trim()
+	.regex(LANGUAGE_CODE, 'must be a language code such as en, es, de or pt-BR');
+const unitInterval = (name: string) =>
+	z.number({ invalid_type_error: `${name} must be a number` }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const plainObject = z.record(z.unknown());
+
+// ---------------------------------------------------------------------------------------------
+// Create Session: the node's input (camelCase, what the UI collects) and its wire body
+
+const routingInput = z.discriminatedUnion('method', [
+	z.object({ method: z.literal('default') }),
+	z.object({
+		method: z.literal('phoneNumber'),
+		phoneNumber: e164,
+		direction: z.enum(CALL_DIRECTIONS).optional(),
+	}),
+	z.object({
+		method: z.literal('connection'),
+		connectionId: z
+			.string()
+			.trim()
+			.regex(/^pcon_\w+$/, 'must be a provider connection id starting with pcon_ (e.g. pcon_01HXYZ)'),
+		direction: z.enum(CALL_DIRECTIONS).optional(),
+	}),
+	z.object({
+		method: z.literal('sip'),
+		fromUri: z
+			.string()
+			.trim()
+			.regex(/^sips?:\S+$/, 'must be a SIP URI starting with sip: or sips: (e.g. sip:alice@example.com)')
+			.optional(),
+		headers: z
+			.record(
+				z.string().regex(/^X-[A-Za-z0-9-]+$/i, 'SIP header names must start with X- (e.g. X-Customer-Id)'),
+				z.string(),
+			)
+			.optional(),
+		direction: z.enum(CALL_DIRECTIONS).optional(),
+	}),
+]);
+
+export const createSessionInput = z
+	.object({
+		mode: z.enum(SESSION_MODES),
+		sourceLanguage: languageCode.optional(),
+		targetLanguage: languageCode.optional(),
+		routing: routingInput,
+		audio: z
+			.object({
+				encoding: z.string().trim().min(1).optional(),
+				sampleRate: z.number().int('must be a whole number of Hz').positive('must be positive').optional(),
+				channels: z.number().int().min(1, 'must be 1 or 2').max(2, 'must be 1 or 2').optional(),
+			})
+			.optional(),
+		voice: z
+			.object({
+				voiceId: z.string().trim().min(1).optional(),
+				stability: unitInterval('Stability').optional(),
+				similarityBoost: unitInterval('Similarity Boost').optional(),
+				speed: z.number().min(0.5, 'must be between 0.5 and 2').max(2, 'must be between 0.5 and 2').optional(),
+			})
+			.optional(),
+		recording: z
+			.object({
+				enabled: z.boolean().optional(),
+				mixMode: z.enum(RECORDING_MIX_MODES).optional(),
+				consentRequired: z.boolean().optional(),
+				consentState: z.enum(CONSENT_STATES).optional(),
+			})
+			.optional(),
+		aiAgent: z
+			.object({
+				agentId: z
+					.string()
+					.trim()
+					.regex(/^agt_\w+$/, 'must be an agent id starting with agt_ (pick one from the list)'),
+				overrides: plainObject.optional(),
+			})
+			.optional(),
+		metadata: plainObject.optional(),
+		additionalFields: plainObject.optional(),
+	})
+	.superRefine((input, ctx) => {
+		if (input.mode === 'ai_agent' && !input.aiAgent) {
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['aiAgent', 'agentId'],
+				message: 'is required when the mode is AI Agent: choose the agent that handles the call',
+			});
+		}
+		if (input.mode !== 'ai_agent' && input.aiAgent) {
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['aiAgent', 'agentId'],
+				message: `only applies to the AI Agent mode, not ${input.mode}: remove the agent or switch the mode to AI Agent`,
+			});
+		}
+		if (input.additionalFields && 'provider' in input.additionalFields) {
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['additionalFields', 'provider'],
+				message: 'is a response-only field: choose the routing under Routing instead',
+			});
+		}
+	});
+export type CreateSessionInput = z.infer<typeof createSessionInput>;
+
+/** Drops undefined members so that an option the user did not set sends nothing. */
+function compact<T extends Record<string, unknown>>(value: T): Partial<T> | undefined {
+	const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+	return entries.length ? (Object.fromEntries(entries) as Partial<T>) : undefined;
+}
+
+function routingBody(routing: CreateSessionInput['routing']): Record<string, unknown> | undefined {
+	switch (routing.method) {
+		case 'default':
+			return undefined;
+		case 'phoneNumber':
+			return compact({ phone_number: routing.phoneNumber, direction: routing.direction });
+		case 'connection':
+			return compact({ connection_id: routing.connectionId, direction: routing.direction });
+		case 'sip':
+			return compact({
+				type: 'sip',
+				sip: compact({ from_uri: routing.fromUri, headers: routing.headers }),
+				direction: routing.direction,
+			});
+	}
+}
+
+/** The body of `POST /v1/sessions`. Additional fields are merged last, as the escape hatch. */
+export function toCreateSessionBody(input: CreateSessionInput): Record<string, unknown> {
+	const body = compact({
+		mode: input.mode,
+		source_language: input.sourceLanguage,
+		target_language: input.targetLanguage,
+		routing: routingBody(input.routing),
+		audio: input.audio &&
+			compact({
+				encoding: input.audio.encoding,
+				sample_rate: input.audio.sampleRate,
+				channels: input.audio.channels,
+			}),
+		voice: input.voice &&
+			compact({
+				voice_id: input.voice.voiceId,
+				stability: input.voice.stability,
+				similarity_boost: input.voice.similarityBoost,
+				speed: input.voice.speed,
+			}),
+		recording: input.recording &&
+			compact({
+				enabled: input.recording.enabled,
+				mix_mode: input.recording.mixMode,
+				consent_required: input.recording.consentRequired,
+				consent_state: input.recording.consentState,
+			}),
+		ai_agent: input.aiAgent &&
+			compact({ agent_id: input.aiAgent.agentId, overrides: input.aiAgent.overrides }),
+		metadata: input.metadata && Object.keys(input.metadata).length ? input.metadata : undefined,
+	}) as Record<string, unknown>;
+	return { ...body, ...(input.additionalFields ?? {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other operations
+
+export const sessionId = z
+	.string()
+	.trim()
+	.regex(/^sess_\w+$/, 'must be a session id starting with sess_ (e.g. sess_01HXYZ123456789)');
+
+export const dialInput = z.object({ sessionId, to: e164 });
+export type DialInput = z.infer<typeof dialInput>;
+export const toDialBody = (input: DialInput) => ({ to: input.to });
+
+export const agentPageSize = z.number().int().min(1).max(100);
+
+export const paths = {
+	sessions: '/sessions',
+	session: (id: string) => `/sessions/${encodeURIComponent(id)}`,
+	endSession: (id: string) => `/sessions/${encodeURIComponent(id)}/end`,
+	dial: (id: string) => `/sessions/${encodeURIComponent(id)}/dial`,
+	transcript: (id: string) => `/sessions/${encodeURIComponent(id)}/transcript`,
+	agents: '/agents',
+	agent: (id: string) => `/agents/${encodeURIComponent(id)}`,
+} as const;
+
+export const headers = {
+	idempotencyKey: 'Idempotency-Key',
+	requestId: 'x-request-id',
+	retryAfter: 'retry-after',
+} as const;
+
+export const agentListQuery = (limit: number, startingAfter?: string) =>
+	compact({ limit, starting_after: startingAfter }) as Record<string, string | number>;
+
+// ---------------------------------------------------------------------------------------------
+// Responses we read (loose: unknown fields are kept, nullable fields tolerated)
+
+export const sessionResponse = z
+	.object({
+		id: z.string(),
+		status: z.enum(['created', 'active', 'ended']).or(z.string()),
+		source_language: z.string().nullish(),
+		target_language: z.string().nullish(),
+		stream: z
+			.object({ url: z.string(), token: z.string(), expires_at: z.string().nullish() })
+			.nullish(),
+	})
+	.passthrough();
+export type SessionResponse = z.infer<typeof sessionResponse>;
+
+export const agentListResponse = z
+	.object({
+		data: z.array(
+			z.object({ id: z.string(), name: z.string().nullish(), description: z.string().nullish() }).passthrough(),
+		),
+		has_more: z.boolean(),
+	})
+	.passthrough();
+
+export const errorEnvelope = z.object({
+	error: z
+		.object({
+			type: z.string().optional(),
+			code: z.string().optional(),
+			message: z.string().optional(),
+			param: z.string().optional(),
+			request_id: z.string().optional(),
+			retry_after: z.number().optional(),
+		})
+		.passthrough(),
+});
+export type KallglotError = z.infer<typeof errorEnvelope>['error'];
+
+// ---------------------------------------------------------------------------------------------
+// Stream frames (contract §6)
+
+export const clientFrames = {
+	ping: () => JSON.stringify({ type: 'ping' }),
+	end: () => JSON.stringify({ type: 'session.end' }),
+};
+
+/** The query parameter that carries the stream token: redact it wherever a URL is shown. */
+export const STREAM_TOKEN_PARAM = 'token';
+
+export function streamUrl(url: string, token: string): string {
+	const u = new URL(url);
+	u.searchParams.set(STREAM_TOKEN_PARAM, token);
+	return u.toString();
+}
+
+const translationWire = z
+	.union([
+		z.object({ language: z.string().nullish(), text: z.string() }).passthrough(),
+		z.string(),
+	])
+	.nullish();
+
+const frameSchemas = {
+	'session.ready': z.object({ session_id: z.string().optional() }).passthrough(),
+	'transcript.partial': z
+		.object({
+			speaker: z.string(),
+			text: z.string(),
+			language: z.string().nullish(),
+			sequence: z.number().int().nullish(),
+		})
+		.passthrough(),
+	'transcript.final': z
+		.object({
+			speaker: z.string(),
+			text: z.string(),
+			language: z.string().nullish(),
+			sequence: z.number().int().nullish(),
+			timestamp: z.string().nullish(),
+			translation: translationWire,
+		})
+		.passthrough(),
+	pong: z.object({ session_id: z.string().optional() }).passthrough(),
+	'session.error': z
+		.object({ code: z.string().nullish(), message: z.string().nullish() })
+		.passthrough(),
+	'session.ended': z
+		.object({ session_id: z.string().optional(), reason: z.string().nullish() })
+		.passthrough(),
+};
+
+export interface Translation {
+	language: string | null;
+	text: string;
+}
+
+/** A server frame in our own vocabulary. `raw` is the frame as received. */
+export type StreamEvent =
+	| { type: 'session.ready'; sessionId: string | null; raw: Record<string, unknown> }
+	| {
+			type: 'transcript.partial';
+			speaker: string;
+			text: string;
+			language: string | null;
+			sequence: number | null;
+			raw: Record<string, unknown>;
+	  }
+	| {
+			type: 'transcript.final';
+			speaker: string;
+			text: string;
+			language: string | null;
+			sequence: number | null;
+			timestamp: string | null;
+			translation: Translation | null;
+			raw: Record<string, unknown>;
+	  }
+	| { type: 'pong'; raw: Record<string, unknown> }
+	| { type: 'session.error'; code: string | null; message: string | null; raw: Record<string, unknown> }
+	| { type: 'session.ended'; sessionId: string | null; reason: string | null; raw: Record<string, unknown> }
+	| { type: 'unknown'; wireType: string; raw: Record<string, unknown> };
+
+export type StreamEventType = StreamEvent['type'];
+
+export type FrameProblem = 'invalid_json' | 'schema';
+
+export type ParsedFrame =
+	| { ok: true; event: StreamEvent }
+	| { ok: false; problem: FrameProblem; detail: string };
+
+function normalizeTranslation(value: z.infer<typeof translationWire>): Translation | null {
+	if (value === null || value === undefined) return null;
+	if (typeof value === 'string') return value === '' ? null : { language: null, text: value };
+	return { language: value.language ?? null, text: value.text };
+}
+
+/**
+ * Parses one text frame. Never throws: a bad frame comes back as a problem the caller counts.
+ * `detail` says what was wrong without quoting the frame (it may hold a caller's words).
+ */
+export function parseServerFrame(text: string): ParsedFrame {
+	let json: unknown;
+	try {
+		json = JSON.parse(text);
+	} catch {
+		return { ok: false, problem: 'invalid_json', detail: 'frame is not valid JSON' };
+	}
+	if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+		return { ok: false, problem: 'schema', detail: 'frame is not a JSON object' };
+	}
+	const raw = json as Record<string, unknown>;
+	if (typeof raw.type !== 'string' || raw.type === '') {
+		return { ok: false, problem: 'schema', detail: 'frame has no "type"' };
+	}
+	const type = raw.type;
+	if (!(type in frameSchemas)) return { ok: true, event: { type: 'unknown', wireType: type, raw } };
+
+	const parsed = frameSchemas[type as keyof typeof frameSchemas].safeParse(raw);
+	if (!parsed.success) {
+		const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
+		return { ok: false, problem: 'schema', detail: `${type} frame has invalid fields: ${[...new Set(fields)].join(', ')}` };
+	}
+	const f = parsed.data as Record<string, any>;
+	switch (type) {
+		case 'session.ready':
+			return { ok: true, event: { type, sessionId: f.session_id ?? null, raw } };
+		case 'transcript.partial':
+			return {
+				ok: true,
+				event: { type, speaker: f.speaker, text: f.text, language: f.language ?? null, sequence: f.sequence ?? null, raw },
+			};
+		case 'transcript.final':
+			return {
+				ok: true,
+				event: {
+					type,
+					speaker: f.speaker,
+					text: f.text,
+					language: f.language ?? null,
+					sequence: f.sequence ?? null,
+					timestamp: f.timestamp ?? null,
+					translation: normalizeTranslation(f.translation),
+					raw,
+				},
+			};
+		case 'pong':
+			return { ok: true, event: { type, raw } };
+		case 'session.error':
+			return { ok: true, event: { type, code: f.code ?? null, message: f.message ?? null, raw } };
+		default:
+			return { ok: true, event: { type: 'session.ended', sessionId: f.session_id ?? null, reason: f.reason ?? null, raw } };
+	}
+}
+
+/**
+ * What makes two frames "the same event", so a frame replayed after a reconnect is emitted once.
+ * Finals are unique per utterance sequence; partials of one utterance share the sequence, so
+ * their text is part of the identity. Frames without a sequence fall back to their content.
+ */
+export function eventIdentity(event: StreamEvent): string | null {
+	switch (event.type) {
+		case 'transcript.final':
+			return event.sequence !== null ? `final:${event.sequence}` : `final:${event.speaker}:${event.text}`;
+		case 'transcript.partial':
+			return `partial:${event.sequence ?? ''}:${event.speaker}:${event.text}`;
+		case 'session.ended':
+			return 'ended';
+		default:
+			// Ready, pong and errors may legitimately repeat on each connection.
+			return null;
+	}
+}
