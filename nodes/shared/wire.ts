@@ -129,6 +129,13 @@ export const createSessionInput = z
 				message: `only applies to the AI Agent mode, not ${input.mode}: remove the agent or switch the mode to AI Agent`,
 			});
 		}
+		if (input.mode !== 'ai_agent' && input.additionalFields && 'ai_agent' in input.additionalFields) {
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['additionalFields', 'ai_agent'],
+				message: `only applies to the AI Agent mode, not ${input.mode}: remove ai_agent or switch the mode to AI Agent`,
+			});
+		}
 		if (input.additionalFields && 'provider' in input.additionalFields) {
 			ctx.addIssue({
 				code: z.ZodIssueCode.custom,
@@ -204,11 +211,12 @@ export const sessionId = z
 	.trim()
 	.regex(/^sess_\w+$/, 'must be a session id starting with sess_ (e.g. sess_01HXYZ123456789)');
 
+export const sessionRef = z.object({ sessionId });
 export const dialInput = z.object({ sessionId, to: e164 });
 export type DialInput = z.infer<typeof dialInput>;
 export const toDialBody = (input: DialInput) => ({ to: input.to });
 
-export const agentPageSize = z.number().int().min(1).max(100);
+export const agentLimit = z.object({ limit: z.number().int('must be a whole number').min(1, 'must be at least 1') });
 
 export const paths = {
 	sessions: '/sessions',

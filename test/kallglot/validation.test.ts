@@ -19,7 +19,7 @@ const run = (parameters: Record<string, unknown>) =>
 /** Each case: parameters, then what the error message must name (field and value). */
 const cases: Array<[string, Record<string, unknown>, RegExp]> = [
 	['a phone number that is not E.164', { routing: 'phoneNumber', phoneNumber: '415 555 1234' }, /Phone Number "415 555 1234".*E\.164/],
-	['an empty phone number', { routing: 'phoneNumber', phoneNumber: '' }, /Phone Number/],
+	['a phone number expression that resolves to nothing', { routing: 'phoneNumber', phoneNumber: '={{ $json.phone }}' }, /Phone Number \(empty\)/],
 	['a connection id without pcon_', { routing: 'connection', connectionId: 'twilio-main' }, /Provider Connection ID "twilio-main".*pcon_/],
 	['a SIP URI without sip:', { routing: 'sip', sipFromUri: 'alice@example.com' }, /SIP From URI "alice@example.com".*sip:/],
 	['a SIP header that is not X-', { routing: 'sip', sipHeaders: { header: [{ name: 'Customer', value: '1' }] } }, /SIP Headers.*X-/],
@@ -27,9 +27,9 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
 	['similarity boost below 0', { voice: { similarityBoost: -0.1 } }, /Voice › Similarity Boost -0\.1/],
 	['speed above 2', { voice: { speed: 3 } }, /Voice › Speed 3.*between 0\.5 and 2/],
 	['a language that is not a code', { sourceLanguage: '={{ "Spanish" }}' }, /Source Language "Spanish".*language code/],
-	['an agent on a translation mode', { agent: { __rl: true, mode: 'id', value: 'agt_x1' } }, /Agent "agt_x1".*only applies to the AI Agent mode/],
-	['ai_agent without an agent', { mode: 'ai_agent' }, /Agent .*required when the mode is AI Agent/],
-	['an agent id without agt_', { mode: 'ai_agent', agent: { __rl: true, mode: 'id', value: 'bob' } }, /Agent "bob".*agt_/],
+	['an agent on a translation mode', { additionalOptions: { additionalBodyFields: '{"ai_agent": {"agent_id": "agt_x1"}}' } }, /Additional Body Fields \(JSON\) › ai_agent .*only applies to the AI Agent mode/],
+	['ai_agent with an agent expression that resolves to nothing', { mode: 'ai_agent', agent: { __rl: true, mode: 'id', value: '={{ $json.agentId }}' } }, /Agent \(empty\).*required when the mode is AI Agent/],
+	['an agent id without agt_', { mode: 'ai_agent', agent: { __rl: true, mode: 'id', value: '={{ "bob" }}' } }, /Agent "bob".*agt_/],
 	['malformed metadata JSON', { additionalOptions: { metadataJson: '{"a": ' } }, /Metadata \(JSON\).*not valid JSON/],
 	['metadata JSON that is an array', { additionalOptions: { metadataJson: '[1,2]' } }, /Metadata \(JSON\).*must be a JSON object/],
 	['malformed additional body fields', { additionalOptions: { additionalBodyFields: 'mode=x' } }, /Additional Body Fields \(JSON\).*not valid JSON/],

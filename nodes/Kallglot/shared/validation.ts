@@ -32,7 +32,6 @@ const FIELD_LABELS: Record<string, string> = {
 	'aiAgent.overrides': 'Agent Overrides (JSON)',
 	metadata: 'Metadata',
 	additionalFields: 'Additional Body Fields (JSON)',
-	'additionalFields.provider': 'Additional Body Fields (JSON) › provider',
 	sessionId: 'Session ID',
 	to: 'To',
 	limit: 'Limit',

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { agentPageSize } from '../../../shared/wire';
+import { agentLimit } from '../../../shared/wire';
 import { validateParameters } from '../../shared/validation';
 import { fetchAgentPage, type Agent } from './pages';
 
@@ -32,7 +32,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
 	const limit = returnAll
 		? Infinity
-		: validateParameters(agentPageSize.max(Number.MAX_SAFE_INTEGER), this.getNodeParameter('limit', itemIndex, 50), this.getNode(), itemIndex);
+		: validateParameters(agentLimit, { limit: this.getNodeParameter('limit', itemIndex, 50) }, this.getNode(), itemIndex).limit;
 
 	const agents: Agent[] = [];
 	let cursor: string | undefined;

@@ -341,7 +341,7 @@ export function createSessionFields(show: Show): INodeProperties[] {
 }
 
 /** Reads a parameter for the current item (action node) or the node (trigger). */
-export type ParameterReader = (name: string, fallback: unknown, options?: { extractValue: boolean }) => unknown;
+export type ParameterReader = (name: string, fallback: unknown) => unknown;
 
 const blankToUndefined = (value: unknown) => (value === '' || value === null ? undefined : value);
 
@@ -379,7 +379,12 @@ export function readCreateSessionInput(
 
 	// Read whatever the parameters hold, so an agent left on a non-agent mode (e.g. in imported
 	// workflow JSON) is reported instead of silently dropped.
-	const agentId = blankToUndefined(getParameter('agent', '', { extractValue: true }));
+	const agentParameter = getParameter('agent', '');
+	const agentId = blankToUndefined(
+		typeof agentParameter === 'object' && agentParameter !== null && 'value' in agentParameter
+			? (agentParameter as { value: unknown }).value
+			: agentParameter,
+	);
 	const overrides = mode === 'ai_agent' ? json('agentOverrides', 'Agent Overrides (JSON)', '{"greeting": "Hello!"}') : undefined;
 	const aiAgent = agentId === undefined ? undefined : { agentId, overrides };
 
@@ -406,8 +411,7 @@ function blankCollection(value: unknown): IDataObject | undefined {
 export const description = createSessionFields({ resource: ['session'], operation: ['create'] });
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const getParameter: ParameterReader = (name, fallback, options) =>
-		this.getNodeParameter(name, itemIndex, fallback, options);
+	const getParameter: ParameterReader = (name, fallback) => this.getNodeParameter(name, itemIndex, fallback);
 	const input = readCreateSessionInput(getParameter, this.getNode(), itemIndex);
 	const options = this.getNodeParameter('additionalOptions', itemIndex, {}) as IDataObject;
 	const session = await kallglotApiRequest.call(this, {

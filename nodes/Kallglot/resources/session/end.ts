@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { kallglotApiRequest } from '../../../shared/transport';
-import { paths, sessionId } from '../../../shared/wire';
+import { paths, sessionRef } from '../../../shared/wire';
 import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
 import { sessionIdField } from '../../shared/sessionId';
 import { validateParameters } from '../../shared/validation';
@@ -21,7 +21,12 @@ export const description: INodeProperties[] = [
 
 /** Ends the call, stops recording and billing. Ending an ended session returns its summary. */
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const id = validateParameters(sessionId, this.getNodeParameter('sessionId', itemIndex), this.getNode(), itemIndex);
+	const { sessionId: id } = validateParameters(
+		sessionRef,
+		{ sessionId: this.getNodeParameter('sessionId', itemIndex) },
+		this.getNode(),
+		itemIndex,
+	);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const summary = await kallglotApiRequest.call(this, {
 		method: 'POST',

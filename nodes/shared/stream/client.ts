@@ -1,0 +1,749 @@
+/**
+ * KallglotStreamClient: keeps one Kallglot session stream (contract §6) open and turns its frames
+ * into StreamEvents.
+ *
+ * - Every connection attempt asks `resolveEndpoint` for a fresh URL + token (tokens expire five
+ *   minutes after issue and are only checked at the handshake).
+ * - Unexpected closes, socket errors and a silent stream (keepalive) lead to reconnects with
+ *   exponential backoff and jitter; the attempt counter resets after a stable connection.
+ * - Frames replayed after a reconnect are dropped by identity (wire.eventIdentity).
+ * - Bad frames (invalid JSON, schema, oversized, binary) are counted and skipped; the stream goes on.
+ * - One listener of each kind per socket; a socket's listeners are removed before the next socket
+ *   is created. No socket callback throws, user callbacks that throw are caught and logged.
+ * - Every log line and error message passes through redactSecrets (plus the literal tokens seen).
+ *
+ * Plain TypeScript: no n8n import, so it can be tested and reasoned about alone.
+ */
+import WebSocket from 'ws';
+import type { RawData } from 'ws';
+import { performance } from 'node:perf_hooks';
+import { clientFrames, eventIdentity, parseServerFrame, streamUrl, type StreamEvent } from '../wire';
+import { redactLiterals, redactSecrets, redactUrl } from '../redact';
+import { Backoff, type BackoffPolicy } from './backoff';
+import { RecentIdentities } from './dedupe';
+import { StreamClientError, describeError, handshakeError } from './errors';
+
+export interface StreamEndpoint {
+	/** session.stream.url */
+	url: string;
+	/** session.stream.token */
+	token: string;
+}
+
+export type EndpointResult = { kind: 'live'; endpoint: StreamEndpoint } | { kind: 'ended' };
+
+export const PROBLEM_KINDS = ['invalid_json', 'schema', 'oversized', 'binary'] as const;
+export type StreamProblemKind = (typeof PROBLEM_KINDS)[number];
+
+export interface StreamProblem {
+	kind: StreamProblemKind;
+	/** How many frames of this kind were skipped so far (this one included). */
+	count: number;
+	/** What was wrong; never the frame's content. */
+	detail: string;
+}
+
+export interface StreamLogger {
+	debug(msg: string): void;
+	info(msg: string): void;
+	warn(msg: string): void;
+	error(msg: string): void;
+}
+
+export interface ReconnectOptions extends Partial<BackoffPolicy> {
+	/** Consecutive failed attempts before giving up; default 10. */
+	maxAttempts?: number;
+	/** A connection open this long resets the attempt counter; default 60000. */
+	stableAfterMs?: number;
+}
+
+export interface StreamClientOptions {
+	/**
+	 * Called before EVERY connection attempt, so each attempt gets a fresh token. `attempt` is 0
+	 * for the first connection (start) and 1, 2, … for the consecutive reconnect attempts. An
+	 * error whose `permanent === true` stops reconnecting (onGiveUp).
+	 */
+	resolveEndpoint(attempt: number): Promise<EndpointResult>;
+	/** Every parsed, de-duplicated event except pong. */
+	onEvent(event: StreamEvent): void;
+	/** Each bad frame; never carries frame content. */
+	onProblem?(p: StreamProblem): void;
+	onReconnected?(info: { attempts: number; downtimeMs: number }): void;
+	/** The session ended (session.ended frame, resolveEndpoint → ended, or handshake 404/410 while reconnecting). The client stops. */
+	onEnded?(reason: string | null): void;
+	/** Retry budget spent, or a permanent failure, after the first connection was made. The client stops. */
+	onGiveUp?(error: StreamClientError): void;
+	/** Every message passes through redactSecrets. */
+	log?: StreamLogger;
+	/** Default 15000; a stream silent (no pong, no frame) for 2 intervals is dead. */
+	pingIntervalMs?: number;
+	/** Default 256 KiB; bigger frames are skipped and counted. */
+	maxFrameBytes?: number;
+	/** Default 10000: limit for resolveEndpoint, then again for handshake + session.ready. */
+	connectTimeoutMs?: number;
+	reconnect?: ReconnectOptions;
+	/** Default 10000 identities remembered. */
+	dedupeWindow?: number;
+}
+
+export type StreamClientState = 'idle' | 'connecting' | 'open' | 'backoff' | 'ended' | 'closed';
+
+export interface StreamClientStats {
+	framesReceived: number;
+	eventsEmitted: number;
+	duplicatesDropped: number;
+	problems: Record<StreamProblemKind, number>;
+	unknownEvents: number;
+	reconnects: number;
+	pingsSent: number;
+}
+
+type TimerName = 'connect' | 'ping' | 'watchdog' | 'backoff' | 'stable';
+
+interface Attempt {
+	gen: number;
+	number: number;
+	socket: WebSocket | null;
+	done: boolean;
+	opened(): void;
+	failed(error: StreamClientError): void;
+}
+
+interface RetiringSocket {
+	/** Resolves once the socket emitted 'close'. */
+	closed: Promise<void>;
+	/** Terminates now (idempotent). */
+	force(): void;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const LOG_PREFIX = 'Kallglot stream: ';
+const noop = () => undefined;
+
+function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
+	if (value === undefined) return fallback;
+	if (!(Number.isFinite(value) && value > 0) || (integer && !Number.isInteger(value))) {
+		throw new RangeError(`${name} must be a positive ${integer ? 'integer' : 'number'}`);
+	}
+	return value;
+}
+
+function byteLength(data: RawData): number {
+	if (Buffer.isBuffer(data)) return data.length;
+	if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+	return data.byteLength;
+}
+
+function toText(data: RawData): string {
+	if (Buffer.isBuffer(data)) return data.toString('utf8');
+	if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+	return Buffer.from(data).toString('utf8');
+}
+
+export class KallglotStreamClient {
+	private readonly options: StreamClientOptions;
+	private readonly pingIntervalMs: number;
+	private readonly maxFrameBytes: number;
+	private readonly hardMaxPayload: number;
+	private readonly connectTimeoutMs: number;
+	private readonly maxAttempts: number;
+	private readonly stableAfterMs: number;
+	private readonly backoff: Backoff;
+	private readonly dedupe: RecentIdentities;
+
+	private _state: StreamClientState = 'idle';
+	private readonly counters: StreamClientStats = {
+		framesReceived: 0,
+		eventsEmitted: 0,
+		duplicatesDropped: 0,
+		problems: { invalid_json: 0, schema: 0, oversized: 0, binary: 0 },
+		unknownEvents: 0,
+		reconnects: 0,
+		pingsSent: 0,
+	};
+
+	private socket: WebSocket | null = null;
+	private attempt: Attempt | null = null;
+	private generation = 0;
+	private startPromise: Promise<void> | null = null;
+	private closePromise: Promise<void> | null = null;
+	/** Set by close(): from then on no callback (and no log line) fires. */
+	private closed = false;
+	private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+	private readonly retiring = new Set<RetiringSocket>();
+	/** Tokens handed out by resolveEndpoint (most recent few), redacted literally from every message. */
+	private readonly secrets: string[] = [];
+	private readonly loggedProblems = new Set<StreamProblemKind>();
+	private readonly loggedUnknownTypes = new Set<string>();
+	private lastActivity = 0;
+	private lostAt = 0;
+	private outageAttempts = 0;
+	private lastFailure: StreamClientError | null = null;
+
+	constructor(options: StreamClientOptions) {
+		if (typeof options?.resolveEndpoint !== 'function') throw new TypeError('resolveEndpoint must be a function');
+		if (typeof options.onEvent !== 'function') throw new TypeError('onEvent must be a function');
+		this.options = options;
+		this.pingIntervalMs = positive('pingIntervalMs', options.pingIntervalMs, 15000);
+		this.maxFrameBytes = positive('maxFrameBytes', options.maxFrameBytes, 256 * KiB, true);
+		this.hardMaxPayload = Math.max(16 * this.maxFrameBytes, 16 * MiB);
+		this.connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 10000);
+		const reconnect = options.reconnect ?? {};
+		this.maxAttempts = positive('reconnect.maxAttempts', reconnect.maxAttempts, 10, true);
+		this.stableAfterMs = positive('reconnect.stableAfterMs', reconnect.stableAfterMs, 60000);
+		this.backoff = new Backoff(reconnect);
+		this.dedupe = new RecentIdentities(positive('dedupeWindow', options.dedupeWindow, 10000, true));
+	}
+
+	get state(): StreamClientState {
+		return this._state;
+	}
+
+	/** A snapshot of the counters. */
+	get stats(): StreamClientStats {
+		return { ...this.counters, problems: { ...this.counters.problems } };
+	}
+
+	/**
+	 * First connection. Resolves when the socket is open and session.ready (or any first frame)
+	 * arrived. Rejects with a StreamClientError (unauthorized, not_found, ended, refused, timeout,
+	 * network, endpoint, closed); there is no retry here. Repeated calls return the same promise.
+	 */
+	start(): Promise<void> {
+		if (this.startPromise) return this.startPromise;
+		if (this._state !== 'idle') {
+			this.startPromise = Promise.reject(new StreamClientError('closed', 'Kallglot stream client was closed before start()'));
+			return this.startPromise;
+		}
+		this.startPromise = new Promise<void>((resolve, reject) => {
+			this.connect(0, {
+				opened: () => {
+					this.log('info', 'connected');
+					resolve();
+				},
+				failed: (error) => {
+					if (!this.closed) {
+						this.stopTimers();
+						this._state = error.kind === 'ended' ? 'ended' : 'closed';
+					}
+					this.log('warn', `could not connect: ${error.message}`);
+					reject(error);
+				},
+			});
+		});
+		return this.startPromise;
+	}
+
+	/**
+	 * Stops everything: timers, pending attempt (start() then rejects with kind 'closed'), backoff;
+	 * sends close 1000 on an open socket, waits at most `timeoutMs` for the close, then terminates.
+	 * Idempotent: repeated calls return the same promise. No callback fires after close().
+	 */
+	close(timeoutMs = 2000): Promise<void> {
+		if (this.closePromise) return this.closePromise;
+		this.log('debug', 'closing');
+		this.closed = true;
+		this._state = 'closed';
+		this.stopTimers();
+		const socket = this.socket;
+		this.socket = null;
+		if (this.attempt) {
+			this.attempt.socket = null; // retired below, gracefully when it is already open
+			this.failAttempt(this.attempt, new StreamClientError('closed', 'Kallglot stream client was closed'));
+		}
+		if (socket) this.retire(socket, true, timeoutMs);
+		this.closePromise = this.drainRetiring(timeoutMs);
+		return this.closePromise;
+	}
+
+	/** Sends a client frame (e.g. clientFrames.end()) if the stream is open; false otherwise. */
+	send(frame: string): boolean {
+		const socket = this.socket;
+		if (this._state !== 'open' || !socket || socket.readyState !== WebSocket.OPEN) return false;
+		try {
+			socket.send(frame);
+			return true;
+		} catch (error) {
+			this.log('warn', `could not send a frame: ${describeError(error)}`);
+			return false;
+		}
+	}
+
+	/**
+	 * @internal For tests and diagnostics: the timers currently armed, the listener counts of the
+	 * current socket and the number of sockets still closing.
+	 */
+	diagnostics(): { timers: TimerName[]; socketListeners: Record<string, number> | null; retiringSockets: number } {
+		const socket = this.socket;
+		return {
+			timers: [...this.timers.keys()],
+			socketListeners: socket
+				? Object.fromEntries(socket.eventNames().map((name) => [String(name), socket.listenerCount(name)]))
+				: null,
+			retiringSockets: this.retiring.size,
+		};
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Connection attempts
+
+	private connect(number: number, handlers: Pick<Attempt, 'opened' | 'failed'>): void {
+		const attempt: Attempt = { gen: ++this.generation, number, socket: null, done: false, ...handlers };
+		this.attempt = attempt;
+		this._state = 'connecting';
+		this.setTimer('connect', this.connectTimeoutMs, () =>
+			this.failAttempt(
+				attempt,
+				new StreamClientError('timeout', `resolving the stream endpoint took longer than ${this.connectTimeoutMs} ms`),
+			),
+		);
+		let pending: Promise<EndpointResult>;
+		try {
+			pending = Promise.resolve(this.options.resolveEndpoint(number));
+		} catch (error) {
+			pending = Promise.reject(error);
+		}
+		pending.then(
+			(result) => this.guard(() => this.onEndpoint(attempt, result)),
+			(error) => this.guard(() => this.failAttempt(attempt, this.endpointError(error))),
+		);
+	}
+
+	private endpointError(error: unknown): StreamClientError {
+		if (error instanceof StreamClientError) return error;
+		const permanent = typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
+		return new StreamClientError('endpoint', this.redact(`could not resolve the stream endpoint: ${describeError(error)}`), {
+			permanent,
+			cause: error,
+		});
+	}
+
+	private onEndpoint(attempt: Attempt, result: EndpointResult): void {
+		if (attempt.done) return;
+		this.clearTimer('connect');
+		if (result?.kind === 'ended') {
+			this.failAttempt(attempt, new StreamClientError('ended', 'the Kallglot session has ended'));
+			return;
+		}
+		const endpoint = result?.kind === 'live' ? result.endpoint : undefined;
+		if (!endpoint || typeof endpoint.url !== 'string' || typeof endpoint.token !== 'string' || endpoint.token === '') {
+			this.failAttempt(
+				attempt,
+				new StreamClientError('endpoint', 'resolveEndpoint returned no stream URL and token', { permanent: true }),
+			);
+			return;
+		}
+		this.rememberSecret(endpoint.token);
+		let url: string;
+		try {
+			url = streamUrl(endpoint.url, endpoint.token);
+		} catch {
+			this.failAttempt(
+				attempt,
+				new StreamClientError('endpoint', this.redact(`the stream URL is not a valid URL: ${redactUrl(endpoint.url)}`), {
+					permanent: true,
+				}),
+			);
+			return;
+		}
+		this.openSocket(attempt, url);
+	}
+
+	private openSocket(attempt: Attempt, url: string): void {
+		let socket: WebSocket;
+		try {
+			// maxPayload is only a memory-safety cap: frames above maxFrameBytes are skipped by us,
+			// because ws closes the whole connection when maxPayload is exceeded.
+			socket = new WebSocket(url, { maxPayload: this.hardMaxPayload });
+		} catch (error) {
+			this.failAttempt(attempt, new StreamClientError('network', this.redact(`could not open the stream: ${describeError(error)}`)));
+			return;
+		}
+		attempt.socket = socket;
+		this.socket = socket;
+		this.log('debug', `connecting to ${this.redact(redactUrl(url))} (attempt ${attempt.number})`);
+		this.setTimer('connect', this.connectTimeoutMs, () =>
+			this.failAttempt(
+				attempt,
+				new StreamClientError('timeout', `no stream handshake and session.ready within ${this.connectTimeoutMs} ms`),
+			),
+		);
+
+		// Exactly one listener per event on this socket; retire() removes them all.
+		socket.on('unexpected-response', (_request, response) =>
+			this.guard(() => {
+				response.resume();
+				if (socket === this.socket) this.failAttempt(attempt, handshakeError(response.statusCode ?? 0));
+			}),
+		);
+		socket.on('open', () => this.guard(() => this.onOpen(socket, attempt)));
+		socket.on('message', (data, isBinary) => this.guard(() => this.onMessage(socket, attempt, data, isBinary)));
+		socket.on('error', (error) => this.guard(() => this.onSocketError(socket, attempt, error)));
+		socket.on('close', (code) => this.guard(() => this.onSocketClose(socket, attempt, code)));
+	}
+
+	private onOpen(socket: WebSocket, attempt: Attempt): void {
+		if (socket !== this.socket || attempt.done) return;
+		this.lastActivity = performance.now();
+		// A ping right away: its pong is a first frame even if the server sends no session.ready.
+		this.sendPing(socket);
+	}
+
+	private succeedAttempt(attempt: Attempt): void {
+		attempt.done = true;
+		this.attempt = null;
+		this.clearTimer('connect');
+		this._state = 'open';
+		this.lastActivity = performance.now();
+		this.setInterval('ping', this.pingIntervalMs, () => {
+			if (this.socket) this.sendPing(this.socket);
+		});
+		this.armWatchdog(2 * this.pingIntervalMs);
+		this.setTimer('stable', this.stableAfterMs, () => {
+			if (this.backoff.attempts > 0) this.log('debug', `connection stable for ${this.stableAfterMs} ms: attempt counter reset`);
+			this.backoff.reset();
+		});
+		attempt.opened();
+	}
+
+	private failAttempt(attempt: Attempt, error: StreamClientError): void {
+		if (attempt.done) return;
+		attempt.done = true;
+		if (this.attempt === attempt) this.attempt = null;
+		this.clearTimer('connect');
+		const socket = attempt.socket;
+		if (socket) {
+			if (this.socket === socket) this.socket = null;
+			this.retire(socket, false);
+		}
+		attempt.failed(error);
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Socket events
+
+	private onMessage(socket: WebSocket, attempt: Attempt, data: RawData, isBinary: boolean): void {
+		if (socket !== this.socket || this.closed) return;
+		this.lastActivity = performance.now();
+		this.counters.framesReceived++;
+		if (!attempt.done) {
+			this.succeedAttempt(attempt);
+			if (socket !== this.socket || this.closed) return;
+		}
+
+		const size = byteLength(data);
+		if (isBinary) {
+			this.problem('binary', `binary frame of ${size} bytes (only JSON text frames are expected)`);
+			return;
+		}
+		if (size > this.maxFrameBytes) {
+			this.problem('oversized', `frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
+			return;
+		}
+		const parsed = parseServerFrame(toText(data));
+		if (!parsed.ok) {
+			this.problem(parsed.problem, parsed.detail);
+			return;
+		}
+		const event = parsed.event;
+		if (event.type === 'pong') return;
+		if (event.type === 'unknown') {
+			this.counters.unknownEvents++;
+			if (!this.loggedUnknownTypes.has(event.wireType) && this.loggedUnknownTypes.size < 50) {
+				this.loggedUnknownTypes.add(event.wireType);
+				this.log('debug', `unknown event type "${event.wireType.slice(0, 64)}" passed through`);
+			}
+		}
+		const identity = eventIdentity(event);
+		if (identity !== null && this.dedupe.checkAndRemember(identity)) {
+			this.counters.duplicatesDropped++;
+		} else {
+			this.counters.eventsEmitted++;
+			this.callback('onEvent', () => this.options.onEvent(event));
+		}
+		if (event.type === 'session.ended' && !this.closed) this.end(event.reason, socket);
+	}
+
+	private onSocketError(socket: WebSocket, attempt: Attempt, error: Error): void {
+		if (socket !== this.socket) return;
+		const message = this.redact(describeError(error));
+		if (!attempt.done) {
+			this.failAttempt(attempt, new StreamClientError('network', `stream connection failed: ${message}`));
+		} else {
+			this.connectionLost(`socket error: ${message}`);
+		}
+	}
+
+	private onSocketClose(socket: WebSocket, attempt: Attempt, code: number): void {
+		if (socket !== this.socket) return;
+		if (!attempt.done) {
+			this.failAttempt(attempt, new StreamClientError('network', `stream closed during the handshake (code ${code})`));
+		} else {
+			this.connectionLost(`closed by the server (code ${code})`);
+		}
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Keepalive
+
+	private sendPing(socket: WebSocket): void {
+		if (socket.readyState !== WebSocket.OPEN) return;
+		try {
+			socket.send(clientFrames.ping());
+			this.counters.pingsSent++;
+		} catch (error) {
+			this.log('debug', `ping failed: ${describeError(error)}`);
+		}
+	}
+
+	private armWatchdog(ms: number): void {
+		this.setTimer('watchdog', Math.max(1, Math.ceil(ms)), () => {
+			if (this._state !== 'open' || !this.socket) return;
+			const limit = 2 * this.pingIntervalMs;
+			const idle = performance.now() - this.lastActivity;
+			if (idle >= limit) this.connectionLost(`no frame and no pong for ${Math.round(idle)} ms (keepalive)`);
+			else this.armWatchdog(limit - idle);
+		});
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Loss, reconnect, end, give-up
+
+	private isStopped(): boolean {
+		return this.closed || this._state === 'ended' || this._state === 'closed';
+	}
+
+	private connectionLost(reason: string): void {
+		if (this.isStopped()) return;
+		const socket = this.socket;
+		this.socket = null;
+		this.stopTimers();
+		if (socket) this.retire(socket, false);
+		this.log('warn', `connection lost: ${reason}; reconnecting`);
+		this.lastFailure = new StreamClientError('network', `connection lost: ${reason}`);
+		this.lostAt = performance.now();
+		this.outageAttempts = 0;
+		this.scheduleReconnect();
+	}
+
+	private scheduleReconnect(): void {
+		if (this.isStopped()) return;
+		if (this.backoff.attempts >= this.maxAttempts) {
+			this.giveUp();
+			return;
+		}
+		const delay = this.backoff.next();
+		const number = this.backoff.attempts;
+		this.outageAttempts++;
+		this._state = 'backoff';
+		this.log('debug', `reconnect attempt ${number} of ${this.maxAttempts} in ${delay} ms`);
+		this.setTimer('backoff', delay, () =>
+			this.connect(number, {
+				opened: () => this.reconnected(),
+				failed: (error) => this.reconnectFailed(error),
+			}),
+		);
+	}
+
+	private reconnected(): void {
+		this.counters.reconnects++;
+		const info = { attempts: this.outageAttempts, downtimeMs: Math.round(performance.now() - this.lostAt) };
+		this.log('info', `reconnected after ${info.attempts} attempt(s), ${info.downtimeMs} ms without a stream`);
+		this.callback('onReconnected', () => this.options.onReconnected?.(info));
+	}
+
+	private reconnectFailed(error: StreamClientError): void {
+		if (this.isStopped()) return;
+		this.lastFailure = error;
+		if (error.kind === 'ended' || error.kind === 'not_found') {
+			this.end(null, null, error.message);
+			return;
+		}
+		if (error.permanent) {
+			this.giveUp(error);
+			return;
+		}
+		this.log('warn', `reconnect attempt ${this.backoff.attempts} failed: ${error.message}`);
+		this.scheduleReconnect();
+	}
+
+	/** The session ended: stop for good (no retry) and tell the owner once. */
+	private end(reason: string | null, socket: WebSocket | null, why?: string): void {
+		if (this.isStopped()) return;
+		this._state = 'ended';
+		this.stopTimers();
+		if (this.attempt) this.failAttempt(this.attempt, new StreamClientError('ended', 'the Kallglot session has ended'));
+		const current = socket ?? this.socket;
+		if (current) {
+			if (this.socket === current) this.socket = null;
+			this.retire(current, true, 2000);
+		}
+		this.log('info', `session ended${reason ? ` (${reason})` : why ? `: ${why}` : ''}; the stream is closed`);
+		this.callback('onEnded', () => this.options.onEnded?.(reason));
+	}
+
+	private giveUp(error?: StreamClientError): void {
+		if (this.isStopped()) return;
+		this._state = 'closed';
+		this.stopTimers();
+		const socket = this.socket;
+		this.socket = null;
+		if (socket) this.retire(socket, false);
+		const last = error ?? this.lastFailure;
+		const attempts = this.backoff.attempts;
+		const failure = new StreamClientError(
+			last?.kind ?? 'network',
+			error?.permanent
+				? `Kallglot stream stopped: ${error.message}`
+				: `Kallglot stream lost: gave up after ${attempts} reconnect attempt(s)${last ? `; last error: ${last.message}` : ''}`,
+			{ status: last?.status, permanent: last?.permanent, attempts },
+		);
+		this.log('error', failure.message);
+		this.callback('onGiveUp', () => this.options.onGiveUp?.(failure));
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Sockets, timers, problems, callbacks, logging
+
+	/**
+	 * Takes a socket out of service: removes all its listeners (one no-op 'error' listener stays
+	 * until 'close', so a late ws error cannot crash the process), then closes it with 1000
+	 * (graceful, with a terminate after `timeoutMs`) or terminates it.
+	 */
+	private retire(socket: WebSocket, graceful: boolean, timeoutMs = 2000): void {
+		socket.removeAllListeners();
+		if (socket.readyState === WebSocket.CLOSED) return;
+		socket.on('error', noop);
+		let timer: NodeJS.Timeout | null = null;
+		let resolveClosed: () => void = noop;
+		const entry: RetiringSocket = {
+			closed: new Promise<void>((resolve) => (resolveClosed = resolve)),
+			force: () => {
+				if (timer) clearTimeout(timer);
+				timer = null;
+				try {
+					socket.terminate();
+				} catch {
+					// already closed
+				}
+			},
+		};
+		this.retiring.add(entry);
+		socket.once('close', () => {
+			if (timer) clearTimeout(timer);
+			timer = null;
+			socket.removeAllListeners();
+			this.retiring.delete(entry);
+			resolveClosed();
+		});
+		if (graceful && socket.readyState === WebSocket.OPEN) {
+			try {
+				socket.close(1000);
+				timer = setTimeout(entry.force, timeoutMs);
+			} catch {
+				entry.force();
+			}
+		} else {
+			entry.force();
+		}
+	}
+
+	private async drainRetiring(timeoutMs: number): Promise<void> {
+		const entries = [...this.retiring];
+		if (entries.length === 0) return;
+		const wait = async (ms: number, promises: Promise<void>[]) => {
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([Promise.all(promises), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+			clearTimeout(timer);
+		};
+		await wait(timeoutMs, entries.map((e) => e.closed));
+		for (const entry of entries) entry.force();
+		// A terminated socket reports 'close' within a tick or two; bounded anyway.
+		await wait(250, entries.map((e) => e.closed));
+	}
+
+	private setTimer(name: TimerName, ms: number, fn: () => void): void {
+		this.clearTimer(name);
+		const timer = setTimeout(() => {
+			if (this.timers.get(name) === timer) this.timers.delete(name);
+			this.guard(fn);
+		}, ms);
+		this.timers.set(name, timer);
+	}
+
+	private setInterval(name: TimerName, ms: number, fn: () => void): void {
+		this.clearTimer(name);
+		this.timers.set(
+			name,
+			setInterval(() => this.guard(fn), ms),
+		);
+	}
+
+	private clearTimer(name: TimerName): void {
+		const timer = this.timers.get(name);
+		if (timer) {
+			clearTimeout(timer); // also clears intervals
+			this.timers.delete(name);
+		}
+	}
+
+	private stopTimers(): void {
+		for (const name of [...this.timers.keys()]) this.clearTimer(name);
+	}
+
+	private problem(kind: StreamProblemKind, detail: string): void {
+		const count = ++this.counters.problems[kind];
+		if (!this.loggedProblems.has(kind)) {
+			this.loggedProblems.add(kind);
+			this.log('warn', `skipped a bad frame (${kind}): ${detail}; further ${kind} frames are only counted`);
+		}
+		this.callback('onProblem', () => this.options.onProblem?.({ kind, count, detail }));
+	}
+
+	/** Runs a user callback: nothing after close(), throws and rejected promises are logged, never propagated. */
+	private callback(name: string, fn: () => unknown): void {
+		if (this.closed) return;
+		try {
+			const result = fn();
+			if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
+				(result as PromiseLike<unknown>).then(undefined, (error: unknown) =>
+					this.log('error', `the ${name} callback failed: ${describeError(error)}`),
+				);
+			}
+		} catch (error) {
+			this.log('error', `the ${name} callback threw: ${describeError(error)}`);
+		}
+	}
+
+	/** Wraps socket and timer callbacks: whatever happens inside, nothing is thrown to ws or the event loop. */
+	private guard(fn: () => void): void {
+		try {
+			fn();
+		} catch (error) {
+			this.log('error', `internal error: ${describeError(error)}`);
+		}
+	}
+
+	private rememberSecret(token: string): void {
+		if (!this.secrets.includes(token)) {
+			this.secrets.push(token);
+			if (this.secrets.length > 8) this.secrets.shift();
+		}
+	}
+
+	private redact(text: string): string {
+		return redactLiterals(redactSecrets(text), this.secrets);
+	}
+
+	private log(level: keyof StreamLogger, message: string): void {
+		if (this.closed) return;
+		const logger = this.options.log;
+		if (!logger) return;
+		try {
+			logger[level](this.redact(LOG_PREFIX + message));
+		} catch {
+			// a logger that throws must not break the stream
+		}
+	}
+}
