@@ -6,7 +6,7 @@ let sandbox: KallglotSandbox;
 const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl });
 
 beforeAll(async () => {
-	sandbox = await KallglotSandbox.start({ agents: 45 });
+	sandbox = await KallglotSandbox.start({ agents: 150 });
 });
 afterAll(async () => {
 	await sandbox.close();
@@ -63,16 +63,25 @@ describe('session operations', () => {
 describe('Agent → Get Many', () => {
 	test('Return All follows the cursor to the last page', async () => {
 		const { items } = await runKallglotNode({ parameters: { resource: 'agent', operation: 'getMany', returnAll: true }, credentials: credentials() });
-		expect(items).toHaveLength(45);
-		expect(new Set(items?.map((i) => i.json.id)).size).toBe(45);
+		expect(items).toHaveLength(150);
+		expect(new Set(items?.map((i) => i.json.id)).size).toBe(150);
 		const pages = sandbox.requests.filter((r) => r.path === '/v1/agents');
-		expect(pages).toHaveLength(1); // 45 fit in one page of 100
+		expect(pages.map((p) => p.query)).toEqual([{ limit: '100' }, { limit: '100', starting_after: sandbox.agents[99].id }]);
 	});
 
-	test('Limit stops at the limit, across pages', async () => {
+	test('Limit asks for no more than it needs', async () => {
 		const { items } = await runKallglotNode({ parameters: { resource: 'agent', operation: 'getMany', returnAll: false, limit: 3 }, credentials: credentials() });
 		expect(items?.map((i) => i.json.id)).toEqual(sandbox.agents.slice(0, 3).map((a) => a.id));
-		expect(sandbox.requests.find((r) => r.path === '/v1/agents')?.query).toMatchObject({ limit: '3' });
+		expect(sandbox.requests.filter((r) => r.path === '/v1/agents').map((r) => r.query)).toEqual([{ limit: '3' }]);
+	});
+
+	test('Limit across pages', async () => {
+		const { items } = await runKallglotNode({ parameters: { resource: 'agent', operation: 'getMany', returnAll: false, limit: 120 }, credentials: credentials() });
+		expect(items?.map((i) => i.json.id)).toEqual(sandbox.agents.slice(0, 120).map((a) => a.id));
+		expect(sandbox.requests.filter((r) => r.path === '/v1/agents').map((r) => r.query)).toEqual([
+			{ limit: '100' },
+			{ limit: '20', starting_after: sandbox.agents[99].id },
+		]);
 	});
 });
 
@@ -80,8 +89,8 @@ describe('Agent list search (resource locator)', () => {
 	test('pages with a cursor and filters by name', async () => {
 		const ctx = loadOptionsContext({ resource: 'session', operation: 'create', mode: 'ai_agent' }, credentials());
 		const first = await searchAgents.call(ctx);
-		expect(first.results).toHaveLength(45);
-		expect(first.paginationToken).toBeUndefined();
+		expect(first.results).toHaveLength(100);
+		expect(first.results[0]).toEqual({ name: `${sandbox.agents[0].name} (${sandbox.agents[0].id})`, value: sandbox.agents[0].id });
 
 		const name = sandbox.agents[7].name as string;
 		const filtered = await searchAgents.call(ctx, name.toLowerCase());
@@ -96,7 +105,7 @@ describe('Agent list search (resource locator)', () => {
 			const first = await searchAgents.call(ctx);
 			expect(first.results).toHaveLength(100);
 			expect(first.paginationToken).toBe(small.agents[99].id);
-			const second = await searchAgents.call(ctx, undefined, first.paginationToken);
+			const second = await searchAgents.call(ctx, undefined, first.paginationToken as string);
 			expect(second.results).toHaveLength(50);
 			expect(second.paginationToken).toBeUndefined();
 		} finally {
