@@ -1,0 +1,111 @@
+/**
+ * `npm run sandbox [-- --port 4010 --credits 100 --token-ttl-ms 300000 --rate-limit 60/60000]`
+ * Starts the Kallglot sandbox and prints how to use it. Ctrl-C stops it cleanly.
+ */
+import { KallglotSandbox, SANDBOX_AGENT_ID } from './index';
+import type { SandboxOptions } from './types';
+
+const USAGE = `Usage: npm run sandbox -- [options]
+  --port N               TCP port on 127.0.0.1 (default 4010, or KALLGLOT_SANDBOX_PORT; 0 = any free port)
+  --credits N            API credits (default unlimited; each session create costs 1)
+  --token-ttl-ms N       stream token lifetime (default 300000 = 5 min)
+  --rate-limit N/MS      fixed-window rate limit per API key, e.g. 60/60000
+  --quiet                do not log requests
+  --help`;
+
+function fail(message: string): never {
+	console.error(`${message}\n\n${USAGE}`);
+	process.exit(2);
+}
+
+function nonNegativeInt(flag: string, raw: string | undefined): number {
+	if (raw === undefined || !/^\d+$/.test(raw)) fail(`${flag} needs a non-negative integer`);
+	return Number(raw);
+}
+
+function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } {
+	const options: SandboxOptions = { port: nonNegativeInt('KALLGLOT_SANDBOX_PORT', process.env.KALLGLOT_SANDBOX_PORT ?? '4010') };
+	let quiet = false;
+	for (let i = 0; i < argv.length; i++) {
+		const [flag, inline] = argv[i].split('=', 2);
+		const value = (): string | undefined => inline ?? argv[++i];
+		switch (flag) {
+			case '--port':
+				options.port = nonNegativeInt(flag, value());
+				if (options.port > 65535) fail('--port must be at most 65535');
+				break;
+			case '--credits':
+				options.credits = nonNegativeInt(flag, value());
+				break;
+			case '--token-ttl-ms':
+				options.tokenTtlMs = nonNegativeInt(flag, value());
+				break;
+			case '--rate-limit': {
+				const m = /^(\d+)\/(\d+)$/.exec(value() ?? '');
+				if (m === null) fail('--rate-limit needs N/windowMs, e.g. 60/60000');
+				options.rateLimit = { limit: Number(m[1]), windowMs: Number(m[2]) };
+				break;
+			}
+			case '--quiet':
+				quiet = true;
+				break;
+			case '--help':
+			case '-h':
+				console.log(USAGE);
+				process.exit(0);
+				break;
+			default:
+				fail(`Unknown option ${argv[i]}`);
+		}
+	}
+	return { options, quiet };
+}
+
+async function main(): Promise<void> {
+	const { options, quiet } = parseArgs(process.argv.slice(2));
+	const sandbox = await KallglotSandbox.start({
+		...options,
+		logger: quiet ? undefined : (line) => console.log(`${new Date().toISOString()}  ${line}`),
+	});
+	const key = sandbox.apiKey;
+	console.log(`Kallglot sandbox running
+  base URL   ${sandbox.baseUrl}
+  API key    ${key}
+  agent id   ${SANDBOX_AGENT_ID} (Appointment Setter; ${sandbox.agents.length} agents seeded)
+  control    ${sandbox.controlUrl}/stats | /requests | /sessions
+  credits    ${Number.isFinite(sandbox.credits) ? sandbox.credits : 'unlimited'}
+
+In n8n, create a "Kallglot API" credential with this API key and base URL ${sandbox.baseUrl}.
+
+Create a session:
+  curl -s -X POST ${sandbox.baseUrl}/sessions \\
+    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\
+    -d '{"mode":"bidirectional_translation","source_language":"es","target_language":"en"}'
+
+Play the scripted bilingual call on it (frames go to its stream; playback waits for a listener):
+  curl -s -X POST ${sandbox.controlUrl}/sessions/<session id>/play \\
+    -H "Content-Type: application/json" -d '{"intervalMs":400,"endWhenDone":true}'
+
+Listen to the stream (stream.url + token from the create response), e.g.:
+  npx wscat -c "<stream.url>?token=<stream.token>"
+
+Ctrl-C to stop.
+`);
+
+	let stopping = false;
+	const stop = (): void => {
+		if (stopping) return;
+		stopping = true;
+		console.log('\nStopping the Kallglot sandbox…');
+		void sandbox.close().then(() => process.exit(0));
+	};
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+	const code = (error as NodeJS.ErrnoException | null)?.code;
+	if (code === 'EADDRINUSE') console.error('That port is already in use: pass --port 0 for any free port.');
+	else console.error(error instanceof Error ? error.message : error);
+	process.exit(1);
+});

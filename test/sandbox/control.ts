@@ -1,0 +1,143 @@
+/**
+ * Control endpoints under /_sandbox/ (no auth): drive the sandbox from another process — an n8n
+ * instance under test, the demo script, or a user with curl. A thin layer over the class API.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultSpecError, parseRestFault, parseStreamFaults } from './faults';
+import { parseJsonBody, readBody, sendJson } from './http-util';
+import { sessionResource } from './sessions';
+import type { KallglotSandbox } from './server';
+import type { PlayOptions, TranslationShape } from './types';
+import { isPlainObject } from './validation';
+
+interface ControlResult {
+	status: number;
+	body: unknown;
+}
+
+const ok = (body: unknown, status = 200): ControlResult => ({ status, body });
+const problem = (status: number, message: string): ControlResult => ({ status, body: { error: message } });
+
+function parsePlayOptions(json: unknown): PlayOptions {
+	if (json === null) return {};
+	if (!isPlainObject(json)) throw new FaultSpecError('play options must be a JSON object');
+	const options: PlayOptions = {};
+	const { intervalMs, translationShape, endWhenDone, waitForListener } = json;
+	if (intervalMs !== undefined) {
+		if (typeof intervalMs !== 'number' || intervalMs < 0) throw new FaultSpecError('intervalMs must be a non-negative number');
+		options.intervalMs = intervalMs;
+	}
+	if (translationShape !== undefined) {
+		if (translationShape !== 'object' && translationShape !== 'string' && translationShape !== 'mixed') {
+			throw new FaultSpecError('translationShape must be "object", "string" or "mixed"');
+		}
+		options.translationShape = translationShape as TranslationShape;
+	}
+	if (endWhenDone !== undefined) {
+		if (typeof endWhenDone !== 'boolean') throw new FaultSpecError('endWhenDone must be a boolean');
+		options.endWhenDone = endWhenDone;
+	}
+	if (waitForListener !== undefined) {
+		if (typeof waitForListener !== 'boolean') throw new FaultSpecError('waitForListener must be a boolean');
+		options.waitForListener = waitForListener;
+	}
+	return options;
+}
+
+export class ControlApi {
+	constructor(private readonly sandbox: KallglotSandbox) {}
+
+	async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+		const body = parseJsonBody(await readBody(req));
+		let result: ControlResult;
+		if (body.invalidJson) {
+			result = problem(400, 'body is not valid JSON');
+		} else {
+			try {
+				result = this.route((req.method ?? 'GET').toUpperCase(), url.pathname, body.value);
+			} catch (error) {
+				if (!(error instanceof FaultSpecError)) throw error;
+				result = problem(400, error.message);
+			}
+		}
+		sendJson(res, result.status, result.body);
+	}
+
+	private route(method: string, path: string, body: unknown): ControlResult {
+		const sb = this.sandbox;
+		const sessionRoute = /^\/_sandbox\/sessions\/([^/]+)\/(play|end|frames)$/.exec(path);
+		if (sessionRoute !== null && method === 'POST') {
+			return this.sessionAction(decodeURIComponent(sessionRoute[1]), sessionRoute[2], body);
+		}
+		switch (`${method} ${path}`) {
+			case 'GET /_sandbox/requests':
+				return ok(sb.requests);
+			case 'DELETE /_sandbox/requests': {
+				const cleared = sb.requests.length;
+				sb.clearRequests();
+				return ok({ cleared });
+			}
+			case 'GET /_sandbox/handshakes':
+				return ok(sb.handshakes);
+			case 'POST /_sandbox/faults':
+				sb.injectFault(parseRestFault(body));
+				return ok({ ok: true }, 201);
+			case 'DELETE /_sandbox/faults':
+				sb.clearFaults();
+				return ok({ ok: true });
+			case 'POST /_sandbox/stream-faults': {
+				if (!isPlainObject(body) || typeof body.sessionId !== 'string') {
+					return problem(400, 'body must be {sessionId: "sess_…" | "*", ...StreamFaults}');
+				}
+				const { sessionId, ...faults } = body;
+				sb.setStreamFaults(sessionId, parseStreamFaults(faults));
+				return ok({ ok: true }, 201);
+			}
+			case 'GET /_sandbox/stats':
+				return ok(sb.stats());
+			case 'GET /_sandbox/sessions':
+				return ok(
+					[...sb.sessions.values()].map((s) => ({
+						...sessionResource(s, null, 'retrieved'),
+						end_reason: s.endReason,
+						transcript_turns: s.transcript.length,
+					})),
+				);
+			case 'PUT /_sandbox/credits': {
+				// JSON has no Infinity: null means unlimited.
+				const credits = isPlainObject(body) ? body.credits : undefined;
+				if (credits !== null && (typeof credits !== 'number' || credits < 0)) {
+					return problem(400, 'body must be {credits: number >= 0 | null}');
+				}
+				sb.credits = credits ?? Infinity;
+				return ok({ credits: credits });
+			}
+			default:
+				return problem(404, `no control endpoint ${method} ${path}`);
+		}
+	}
+
+	private sessionAction(sessionId: string, action: string, body: unknown): ControlResult {
+		const sb = this.sandbox;
+		const session = sb.sessions.get(sessionId);
+		if (session === undefined) return problem(404, `no session ${sessionId}`);
+		if (action === 'end') {
+			const reason = isPlainObject(body) && typeof body.reason === 'string' ? body.reason : undefined;
+			sb.endSession(sessionId, reason);
+			return ok({ id: sessionId, status: session.status });
+		}
+		if (session.status === 'ended') return problem(409, `session ${sessionId} has ended`);
+		if (action === 'frames') {
+			// {"raw": "<text sent as-is>"} or {"frame": {...}}: malformed and unknown frames included.
+			if (!isPlainObject(body) || (typeof body.raw !== 'string' && body.frame === undefined)) {
+				return problem(400, 'body must be {raw: string} or {frame: any}');
+			}
+			sb.sendFrame(sessionId, typeof body.raw === 'string' ? body.raw : body.frame);
+			return ok({ ok: true, openStreams: sb.openStreamCount(sessionId) });
+		}
+		// play: answer at once, the call runs in the background.
+		const options = parsePlayOptions(body);
+		void sb.play(sessionId, options).catch(() => undefined);
+		return ok({ ok: true, sessionId }, 202);
+	}
+}

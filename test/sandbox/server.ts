@@ -1,0 +1,224 @@
+/**
+ * KallglotSandbox: a local HTTP + WebSocket server that follows the Kallglot API contract
+ * (/work/shared/kallglot-api.md §1–§6), with recording and fault injection for tests.
+ *
+ * Routing: `/v1/*` → RestApi, `/_sandbox/*` → ControlApi, WebSocket upgrades → StreamHub.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { seedAgents } from './agents';
+import { ControlApi } from './control';
+import { RestFaultQueue, StreamFaultRegistry } from './faults';
+import { sendJson } from './http-util';
+import { IdempotencyStore } from './idempotency';
+import { FixedWindowRateLimiter } from './rate-limit';
+import { RestApi } from './rest';
+import { playBilingualCall, type CallStage } from './script';
+import { StreamTokenRegistry, type StreamTicket } from './sessions';
+import { StreamHub } from './stream';
+import type {
+	Agent,
+	PlayOptions,
+	RecordedHandshake,
+	RecordedRequest,
+	RestFault,
+	SandboxOptions,
+	SandboxSession,
+	StreamFaults,
+} from './types';
+
+/** Default API key of the sandbox (test-mode format, contract §1). */
+export const SANDBOX_API_KEY = 'sk_test_sandbox_4f7c2a9e1b8d6035';
+
+const HOST = '127.0.0.1';
+const DEFAULT_TOKEN_TTL_MS = 5 * 60 * 1000;
+const DEFAULT_AGENT_COUNT = 25;
+
+export interface SandboxStats {
+	openStreams: number;
+	sessions: Array<{ id: string; status: string; framesSent: number; connections: number; openConnections: number }>;
+	/** null when unlimited (JSON has no Infinity). */
+	credits: number | null;
+}
+
+export class KallglotSandbox {
+	/** REST base, e.g. http://127.0.0.1:4010/v1 */
+	readonly baseUrl: string;
+	/** WebSocket base used in `stream.url`, e.g. ws://127.0.0.1:4010/v1 */
+	readonly streamBaseUrl: string;
+	/** Control endpoints base, e.g. http://127.0.0.1:4010/_sandbox */
+	readonly controlUrl: string;
+	readonly port: number;
+	readonly apiKey: string;
+	readonly apiKeys: readonly string[];
+	readonly requests: RecordedRequest[] = [];
+	readonly handshakes: RecordedHandshake[] = [];
+	sessions = new Map<string, SandboxSession>();
+	agents: Agent[];
+	credits: number;
+	creditsUsed = 0;
+
+	private readonly tokens: StreamTokenRegistry;
+	private readonly restFaults = new RestFaultQueue();
+	private readonly streamFaults = new StreamFaultRegistry();
+	private readonly shutdown = new AbortController();
+	private readonly hub: StreamHub;
+	private readonly rest: RestApi;
+	private readonly control: ControlApi;
+	private closing: Promise<void> | null = null;
+
+	static async start(options: SandboxOptions = {}): Promise<KallglotSandbox> {
+		const server = createServer();
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', reject);
+			server.listen(options.port ?? 0, HOST, () => {
+				server.off('error', reject);
+				resolve();
+			});
+		});
+		return new KallglotSandbox(server, options);
+	}
+
+	private constructor(
+		private readonly server: Server,
+		options: SandboxOptions,
+	) {
+		this.port = (server.address() as AddressInfo).port;
+		this.baseUrl = `http://${HOST}:${this.port}/v1`;
+		this.streamBaseUrl = `ws://${HOST}:${this.port}/v1`;
+		this.controlUrl = `http://${HOST}:${this.port}/_sandbox`;
+		this.apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? [...options.apiKeys] : [SANDBOX_API_KEY];
+		this.apiKey = this.apiKeys[0];
+		this.credits = options.credits ?? Infinity;
+		this.agents = seedAgents(options.agents ?? DEFAULT_AGENT_COUNT);
+		this.tokens = new StreamTokenRegistry(options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS);
+		const log = options.logger ?? ((): void => undefined);
+
+		this.hub = new StreamHub({
+			sessions: this.sessions,
+			tokens: this.tokens,
+			faults: this.streamFaults,
+			handshakes: this.handshakes,
+			onClientEnd: (sessionId) => this.endSession(sessionId, 'explicit_end'),
+			log,
+		});
+		this.rest = new RestApi(this, {
+			apiKeys: this.apiKeys,
+			limiter: new FixedWindowRateLimiter(options.rateLimit ?? null),
+			idempotency: new IdempotencyStore(),
+			faults: this.restFaults,
+			requests: this.requests,
+			shutdown: this.shutdown.signal,
+			log,
+		});
+		this.control = new ControlApi(this);
+
+		server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+		server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.hub.handleUpgrade(req, socket, head));
+	}
+
+	private onRequest(req: IncomingMessage, res: ServerResponse): void {
+		const url = new URL(req.url ?? '/', `http://${HOST}`);
+		const path = url.pathname;
+		let handling: Promise<void>;
+		if (path === '/v1' || path.startsWith('/v1/')) handling = this.rest.handle(req, res, url);
+		else if (path.startsWith('/_sandbox/')) handling = this.control.handle(req, res, url);
+		else handling = Promise.resolve(sendJson(res, 404, { error: `not found: ${path} (the API lives under /v1)` }));
+		handling.catch((error: unknown) => {
+			if (!res.headersSent) sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
+			else res.destroy();
+		});
+	}
+
+	/** A fresh `stream` object: every call issues a new token (contract §5.2). */
+	issueStreamTicket(session: SandboxSession): StreamTicket {
+		const { token, expiresAt } = this.tokens.issue(session.id);
+		return { url: `${this.streamBaseUrl}/sessions/${session.id}/connect`, token, expires_at: expiresAt.toISOString() };
+	}
+
+	/** Currently open WebSocket connections (all sessions, or one). */
+	openStreamCount(sessionId?: string): number {
+		return this.hub.openCount(sessionId);
+	}
+
+	/** Queues a REST fault; faults apply in injection order to matching /v1 requests. */
+	injectFault(fault: RestFault): void {
+		this.restFaults.add(fault);
+	}
+
+	clearFaults(): void {
+		this.restFaults.clear();
+		this.streamFaults.clear();
+	}
+
+	/** Replaces the stream faults of a session (or of every session with '*'); `{}` clears them. */
+	setStreamFaults(sessionId: string | '*', faults: StreamFaults): void {
+		this.streamFaults.set(sessionId, faults);
+	}
+
+	/** Raw injection to every open socket of the session: objects as JSON, strings as-is. */
+	sendFrame(sessionId: string, frame: unknown): void {
+		if (!this.sessions.has(sessionId)) throw new Error(`sendFrame: unknown session ${sessionId}`);
+		this.hub.broadcast(sessionId, frame);
+	}
+
+	/** Plays the scripted bilingual call (see script.ts). Resolves when done, ended, or closed. */
+	play(sessionId: string, options: PlayOptions = {}): Promise<void> {
+		const session = this.sessions.get(sessionId);
+		if (session === undefined) return Promise.reject(new Error(`play: unknown session ${sessionId}`));
+		if (session.status === 'ended') return Promise.reject(new Error(`play: session ${sessionId} has ended`));
+		const stage: CallStage = {
+			signal: this.shutdown.signal,
+			hasListener: (id) => this.hub.openCount(id) > 0,
+			waitForListener: (id, signal) => this.hub.waitForListener(id, signal),
+			broadcast: (id, frame) => this.hub.broadcast(id, frame),
+			endSession: (id, reason) => this.endSession(id, reason),
+		};
+		return playBilingualCall(stage, session, options);
+	}
+
+	/**
+	 * Ends a session: pushes `session.ended` to its open sockets, then closes them with 1000.
+	 * Ending an ended session does nothing.
+	 */
+	endSession(sessionId: string, reason = 'ended_by_api'): void {
+		const session = this.sessions.get(sessionId);
+		if (session === undefined) throw new Error(`endSession: unknown session ${sessionId}`);
+		if (session.status === 'ended') return;
+		session.status = 'ended';
+		session.endedAt = new Date();
+		session.endReason = reason;
+		this.hub.broadcast(sessionId, { type: 'session.ended', session_id: sessionId, reason });
+		this.hub.closeSession(sessionId, 1000, reason);
+	}
+
+	stats(): SandboxStats {
+		return {
+			openStreams: this.hub.openCount(),
+			sessions: [...this.sessions.values()].map((s) => ({
+				id: s.id,
+				status: s.status,
+				framesSent: s.framesSent,
+				connections: s.connectionsAccepted,
+				openConnections: this.hub.openCount(s.id),
+			})),
+			credits: Number.isFinite(this.credits) ? this.credits : null,
+		};
+	}
+
+	clearRequests(): void {
+		this.requests.length = 0;
+	}
+
+	/** Stops playback, terminates every socket and closes the server. Safe to call twice. */
+	close(): Promise<void> {
+		this.closing ??= new Promise<void>((resolve) => {
+			this.shutdown.abort();
+			this.hub.terminateAll();
+			this.server.close(() => resolve());
+			this.server.closeAllConnections();
+		});
+		return this.closing;
+	}
+}

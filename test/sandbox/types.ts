@@ -1,0 +1,196 @@
+/**
+ * Shared types of the Kallglot sandbox. Wire shapes follow /work/shared/kallglot-api.md;
+ * everything here is the sandbox's own reading of the contract (nothing is imported from nodes/).
+ */
+
+export const SESSION_MODES = [
+	'bidirectional_translation',
+	'assistive_translation',
+	'ai_agent',
+	'help_chat_voice',
+] as const;
+export type SessionMode = (typeof SESSION_MODES)[number];
+
+export type SessionStatus = 'created' | 'active' | 'ended';
+export type Provider = 'twilio' | 'telnyx' | 'sip' | 'webrtc';
+export type Speaker = 'customer' | 'agent';
+export type JsonObject = Record<string, unknown>;
+
+export interface RateLimitOptions {
+	limit: number;
+	windowMs: number;
+	/** Fixed Retry-After value; default: seconds until the window resets. */
+	retryAfterSeconds?: number;
+}
+
+export interface SandboxOptions {
+	/** TCP port on 127.0.0.1; default 0 (ephemeral). */
+	port?: number;
+	/** Accepted API keys; default [SANDBOX_API_KEY]. The first one is `sandbox.apiKey`. */
+	apiKeys?: string[];
+	/** API credits; each successful POST /v1/sessions costs 1. Default Infinity. */
+	credits?: number;
+	/** Fixed-window rate limit per API key; default null (not enforced). */
+	rateLimit?: RateLimitOptions | null;
+	/** Stream token lifetime; default 5 minutes (contract §6). */
+	tokenTtlMs?: number;
+	/** Number of seeded agents; default 25. */
+	agents?: number;
+	/** Optional one-line log of every request and handshake (the CLI prints them). */
+	logger?: (line: string) => void;
+}
+
+/** Every REST request received under /v1 (including faulted and rejected ones). */
+export interface RecordedRequest {
+	method: string;
+	path: string;
+	query: Record<string, string>;
+	/** Lower-cased header names, raw values (repeated headers joined with ", "). */
+	headers: Record<string, string>;
+	/** Parsed JSON, the raw string when it is not JSON, or null when empty. */
+	body: unknown;
+	/** Status sent; 0 while in progress or when a `drop` fault destroyed the socket. */
+	status: number;
+	requestId: string;
+	/** Epoch milliseconds of arrival. */
+	at: number;
+	/** Set when an injected RestFault shaped this response. */
+	fault?: 'drop' | 'status' | 'delay';
+}
+
+export interface RecordedHandshake {
+	/** Session id taken from the URL path ('' when the path did not name one). */
+	sessionId: string;
+	token: string | null;
+	/** 101 when accepted, else the refusal status. */
+	status: number;
+	at: number;
+}
+
+export interface RestFault {
+	method?: string;
+	/** Exact path (with or without the /v1 prefix) or a RegExp tested against the full path. */
+	path?: string | RegExp;
+	/** How many matching requests this fault applies to; default 1. */
+	times?: number;
+	status?: number;
+	code?: string;
+	retryAfter?: number;
+	/** Destroy the socket without any response. */
+	drop?: boolean;
+	delayMs?: number;
+	/**
+	 * 'before' (default): the request is not processed. 'after': the request is processed fully
+	 * (session created, idempotency stored) and only the response is replaced: the lost-response case.
+	 */
+	when?: 'before' | 'after';
+}
+
+export interface StreamFaults {
+	/** Terminate the TCP connection abruptly after N frames were sent on one connection. */
+	dropAfterFrames?: number;
+	/** How many connections to drop that way; default 1. */
+	dropTimes?: number;
+	/** Never answer `ping`. */
+	ignorePings?: boolean;
+	/** Send nothing at all on the connection (not even session.ready). */
+	silent?: boolean;
+	/** Refuse the next `count` handshakes with `status`. */
+	refuseHandshakes?: { count: number; status: number };
+	/** On the next reconnection, re-send the last N script frames (duplicates a client must drop). */
+	replayOnReconnect?: number;
+}
+
+export type TranslationShape = 'object' | 'string' | 'mixed';
+
+export interface PlayOptions {
+	/** Delay before each frame; default 40 ms. */
+	intervalMs?: number;
+	/** How `transcript.final.translation` is sent; default 'object'. */
+	translationShape?: TranslationShape;
+	/** End the session (reason `call_completed`) after the last frame; default false. */
+	endWhenDone?: boolean;
+	/** Pause while no socket of the session is open; default true. */
+	waitForListener?: boolean;
+}
+
+export interface Agent {
+	id: string;
+	object: 'agent';
+	name: string;
+	description: string;
+	created_at: string;
+}
+
+export interface Translation {
+	language: string;
+	text: string;
+}
+
+export interface TranscriptTurn {
+	sequence: number;
+	speaker: Speaker;
+	language: string;
+	text: string;
+	translation?: Translation;
+	timestamp: string;
+}
+
+export interface SessionRecording {
+	enabled: boolean;
+	consent_required: boolean;
+	mix_mode?: 'dual_channel' | 'mixed';
+	consent_state?: 'granted' | 'denied' | 'not_required';
+}
+
+export interface SessionCall {
+	id: string;
+	object: 'call';
+	provider: Provider;
+	to: string;
+	status: 'dialing';
+}
+
+export interface SessionAiAgent {
+	agent_id: string;
+	overrides?: JsonObject;
+}
+
+/** A server-to-client script frame (transcript.partial / transcript.final). */
+export type ScriptFrame = JsonObject & { type: 'transcript.partial' | 'transcript.final'; sequence: number };
+
+/** The sandbox's record of one session: wire fields plus what tests want to inspect. */
+export interface SandboxSession {
+	id: string;
+	/** API key that created it; other keys get 404 (as a multi-tenant API would answer). */
+	ownerApiKey: string;
+	status: SessionStatus;
+	mode: SessionMode;
+	sourceLanguage: string | null;
+	targetLanguage: string | null;
+	provider: Provider | null;
+	phoneNumber: string | null;
+	/** The create body exactly as received (routing, audio, voice, unknown fields…). */
+	request: JsonObject;
+	/** Unknown top-level create fields, accepted for forward compatibility. */
+	extraFields: JsonObject;
+	recording: SessionRecording;
+	aiAgent: SessionAiAgent | null;
+	metadata: JsonObject | null;
+	call: SessionCall | null;
+	createdAt: Date;
+	startedAt: Date | null;
+	endedAt: Date | null;
+	endReason: string | null;
+	transcript: TranscriptTurn[];
+	/** Next utterance sequence of the scripted call (monotonic from 1). */
+	nextSequence: number;
+	/** Script frames already delivered, for replayOnReconnect. */
+	sentScriptFrames: ScriptFrame[];
+	/** Every frame written to any socket of the session. */
+	framesSent: number;
+	/** WebSocket connections accepted so far. */
+	connectionsAccepted: number;
+	/** Valid client frames received (ping, audio.input…), in order. */
+	clientFrames: JsonObject[];
+}
