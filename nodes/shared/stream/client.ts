@@ -101,7 +101,6 @@ export interface StreamClientStats {
 type TimerName = 'connect' | 'ping' | 'watchdog' | 'backoff' | 'stable';
 
 interface Attempt {
-	gen: number;
 	number: number;
 	socket: WebSocket | null;
 	done: boolean;
@@ -165,7 +164,6 @@ export class KallglotStreamClient {
 
 	private socket: WebSocket | null = null;
 	private attempt: Attempt | null = null;
-	private generation = 0;
 	private startPromise: Promise<void> | null = null;
 	private closePromise: Promise<void> | null = null;
 	/** Set by close(): from then on no callback (and no log line) fires. */
@@ -289,7 +287,7 @@ export class KallglotStreamClient {
 	// Connection attempts
 
 	private connect(number: number, handlers: Pick<Attempt, 'opened' | 'failed'>): void {
-		const attempt: Attempt = { gen: ++this.generation, number, socket: null, done: false, ...handlers };
+		const attempt: Attempt = { number, socket: null, done: false, ...handlers };
 		this.attempt = attempt;
 		this._state = 'connecting';
 		this.setTimer('connect', this.connectTimeoutMs, () =>
@@ -468,6 +466,11 @@ export class KallglotStreamClient {
 	private onSocketError(socket: WebSocket, attempt: Attempt, error: Error): void {
 		if (socket !== this.socket) return;
 		const message = this.redact(describeError(error));
+		if ((error as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && attempt.done) {
+			// Above the hard maxPayload cap ws has already failed the connection (close 1009).
+			this.problem('oversized', `frame exceeds the hard limit of ${this.hardMaxPayload} bytes; the connection was reset`);
+			if (socket !== this.socket || this.closed) return;
+		}
 		if (!attempt.done) {
 			this.failAttempt(attempt, new StreamClientError('network', `stream connection failed: ${message}`));
 		} else {

@@ -29,7 +29,7 @@ const withShow = (show: Show, extra?: Show): IDisplayOptions => ({ show: { ...sh
  * The Create Session fields. The trigger shows the same fields (under its own condition), so the
  * list is built for a given `show` rather than fixed to this node's resource and operation.
  */
-export function createSessionFields(show: Show): INodeProperties[] {
+export function createSessionFields(show: Show, { idempotencyKey = true } = {}): INodeProperties[] {
 	const routingIs = (method: string) => withShow(show, { routing: [method] });
 	return [
 		{
@@ -327,7 +327,7 @@ export function createSessionFields(show: Show): INodeProperties[] {
 					displayOptions: { show: { '/mode': ['ai_agent'] } },
 					description: "Per-session agent overrides that your organization's policy allows",
 				},
-				idempotencyKeyOption,
+				...(idempotencyKey ? [idempotencyKeyOption] : []),
 				{
 					displayName: 'Metadata (JSON)',
 					name: 'metadataJson',

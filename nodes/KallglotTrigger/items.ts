@@ -1,0 +1,185 @@
+/**
+ * Stream events as workflow items: one documented, normalized shape, whatever the wire sent.
+ * Plain data in, plain data out, so the mapping can be read and tested on its own.
+ */
+import type { StreamEvent, Translation } from '../shared/wire';
+
+/** What the builder chose under Events. `translations` = finals that carry a translation. */
+export type EventChoice = 'finals' | 'translations' | 'partials' | 'ready' | 'ended' | 'errors';
+
+export interface EventSelection {
+	events: ReadonlySet<EventChoice>;
+	/** Empty = every speaker / language. Lower-cased. */
+	speakers: ReadonlySet<string>;
+	languages: ReadonlySet<string>;
+	includeRaw: boolean;
+	passUnknown: boolean;
+}
+
+export interface SessionContext {
+	sessionId: string;
+	sourceLanguage: string | null;
+	targetLanguage: string | null;
+}
+
+export interface Turn {
+	sequence: number | null;
+	speaker: string;
+	language: string | null;
+	text: string;
+	translation: Translation | null;
+	timestamp: string | null;
+}
+
+export type EventItem = Record<string, unknown>;
+
+function matchesFilters(speaker: string, language: string | null, selection: EventSelection): boolean {
+	if (selection.speakers.size && !selection.speakers.has(speaker.toLowerCase())) return false;
+	if (selection.languages.size && !(language && selection.languages.has(language.toLowerCase()))) return false;
+	return true;
+}
+
+/**
+ * A plain-string translation carries no language; in a two-language session it is the other
+ * party's language, which the session tells us.
+ */
+export function completeTranslation(
+	translation: Translation | null,
+	language: string | null,
+	session: SessionContext,
+): Translation | null {
+	if (!translation || translation.language) return translation;
+	const { sourceLanguage: a, targetLanguage: b } = session;
+	const other = language && a && b ? (language === a ? b : language === b ? a : null) : null;
+	return { language: other, text: translation.text };
+}
+
+/** Whether an event is one the builder asked for. */
+export function isSelected(event: StreamEvent, selection: EventSelection): boolean {
+	const { events } = selection;
+	switch (event.type) {
+		case 'transcript.final':
+			if (!(events.has('finals') || (events.has('translations') && event.translation))) return false;
+			return matchesFilters(event.speaker, event.language, selection);
+		case 'transcript.partial':
+			return events.has('partials') && matchesFilters(event.speaker, event.language, selection);
+		case 'session.ready':
+			return events.has('ready');
+		case 'session.ended':
+			return events.has('ended');
+		case 'session.error':
+			return events.has('errors');
+		case 'unknown':
+			return selection.passUnknown;
+		default:
+			return false;
+	}
+}
+
+/** Whether a final belongs in the per-session transcript (filters apply there too). */
+export function isTurn(event: StreamEvent, selection: EventSelection): event is Extract<StreamEvent, { type: 'transcript.final' }> {
+	return event.type === 'transcript.final' && matchesFilters(event.speaker, event.language, selection);
+}
+
+export function toTurn(event: Extract<StreamEvent, { type: 'transcript.final' }>, session: SessionContext): Turn {
+	return {
+		sequence: event.sequence,
+		speaker: event.speaker,
+		language: event.language,
+		text: event.text,
+		translation: completeTranslation(event.translation, event.language, session),
+		timestamp: event.timestamp,
+	};
+}
+
+/** The item for one event. Every item has the same keys; fields that do not apply are null. */
+export function eventItem(
+	event: StreamEvent,
+	session: SessionContext,
+	receivedAt: Date,
+	includeRaw: boolean,
+): EventItem {
+	const base = {
+		event: event.type === 'unknown' ? event.wireType : event.type,
+		sessionId: session.sessionId,
+		speaker: null as string | null,
+		language: null as string | null,
+		text: null as string | null,
+		translation: null as Translation | null,
+		isFinal: null as boolean | null,
+		sequence: null as number | null,
+		receivedAt: receivedAt.toISOString(),
+	};
+	let extra: Record<string, unknown> = {};
+	switch (event.type) {
+		case 'transcript.final':
+			Object.assign(base, {
+				speaker: event.speaker,
+				language: event.language,
+				text: event.text,
+				translation: completeTranslation(event.translation, event.language, session),
+				isFinal: true,
+				sequence: event.sequence,
+			});
+			extra = { timestamp: event.timestamp };
+			break;
+		case 'transcript.partial':
+			Object.assign(base, {
+				speaker: event.speaker,
+				language: event.language,
+				text: event.text,
+				isFinal: false,
+				sequence: event.sequence,
+			});
+			break;
+		case 'session.ended':
+			extra = { reason: event.reason };
+			break;
+		case 'session.error':
+			extra = { code: event.code, message: event.message };
+			break;
+		default:
+			break;
+	}
+	// Unknown events are only passed through on request, and then their content is the point.
+	const raw = includeRaw || event.type === 'unknown' ? { raw: event.raw } : {};
+	return { ...base, ...extra, ...raw };
+}
+
+export function endedItem(session: SessionContext, reason: string | null, receivedAt: Date, stream: Record<string, number>): EventItem {
+	return {
+		event: 'session.ended',
+		sessionId: session.sessionId,
+		speaker: null,
+		language: null,
+		text: null,
+		translation: null,
+		isFinal: null,
+		sequence: null,
+		receivedAt: receivedAt.toISOString(),
+		reason,
+		stream,
+	};
+}
+
+export function summaryItem(
+	session: SessionContext,
+	turns: Turn[],
+	reason: string | null,
+	startedAt: Date,
+	endedAt: Date,
+	stream: Record<string, number>,
+): EventItem {
+	const languages = [...new Set(turns.flatMap((t) => [t.language, t.translation?.language]).filter(Boolean))];
+	return {
+		event: 'session.transcript',
+		sessionId: session.sessionId,
+		reason,
+		startedAt: startedAt.toISOString(),
+		endedAt: endedAt.toISOString(),
+		turnCount: turns.length,
+		languages,
+		turns: [...turns].sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0)),
+		stream,
+	};
+}

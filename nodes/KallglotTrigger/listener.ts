@@ -1,0 +1,304 @@
+/**
+ * Listens to Kallglot sessions for the trigger: which session, when to move to the next one,
+ * which events become items, and a clean stop. No n8n imports: the node passes in the API calls
+ * and the emit functions, so the lifecycle can be read (and reasoned about) on its own.
+ */
+import { KallglotStreamClient, StreamClientError, type StreamClientOptions, type StreamLogger } from '../shared/stream';
+import type { SessionResponse, StreamEvent } from '../shared/wire';
+import {
+	endedItem,
+	eventItem,
+	isSelected,
+	isTurn,
+	summaryItem,
+	toTurn,
+	type EventItem,
+	type EventSelection,
+	type SessionContext,
+	type Turn,
+} from './items';
+
+/** A failed Kallglot call, reduced to what the listener needs to decide. */
+export class SessionApiError extends Error {
+	constructor(
+		message: string,
+		readonly status: number | null,
+		readonly description?: string,
+	) {
+		super(message);
+	}
+}
+
+export interface SessionApi {
+	create(): Promise<SessionResponse>;
+	get(sessionId: string): Promise<SessionResponse>;
+	end(sessionId: string): Promise<void>;
+}
+
+export type SessionSource =
+	| { kind: 'create'; afterEnd: 'stop' | 'createNext' }
+	| { kind: 'existing'; sessionId: string };
+
+export interface ListenerOptions {
+	source: SessionSource;
+	selection: EventSelection;
+	emitAs: 'event' | 'session';
+	emitReconnects: boolean;
+	endCreatedSessionOnClose: boolean;
+	/** Manual test: emit the first matching item, then stop listening. */
+	manual: boolean;
+	stream: Pick<StreamClientOptions, 'pingIntervalMs' | 'maxFrameBytes' | 'reconnect' | 'connectTimeoutMs'>;
+	api: SessionApi;
+	emit(item: EventItem): void;
+	/** The trigger cannot go on: n8n deactivates, runs the error workflow, and re-activates later. */
+	emitError(error: Error): void;
+	log: StreamLogger;
+}
+
+/** Why activation failed, with what to fix. */
+export class ListenerStartError extends Error {
+	constructor(
+		message: string,
+		readonly description: string,
+	) {
+		super(message);
+	}
+}
+
+const PERMANENT_STATUSES = new Set([401, 403, 404]);
+const CREATE_NEXT_ATTEMPTS = 3;
+const END_TIMEOUT_MS = 5000;
+
+interface ActiveSession {
+	context: SessionContext;
+	created: boolean;
+	ended: boolean;
+	startedAt: Date;
+	turns: Turn[];
+	client: KallglotStreamClient;
+}
+
+function describeStartFailure(error: StreamClientError, sessionId: string): ListenerStartError {
+	switch (error.kind) {
+		case 'unauthorized':
+			return new ListenerStartError(
+				`Kallglot refused the stream token of session ${sessionId}`,
+				'The token may have expired between fetching it and connecting. Activate again; if it persists, check that the credential belongs to the organization that owns the session.',
+			);
+		case 'not_found':
+			return new ListenerStartError(`Kallglot does not know session ${sessionId}`, 'Check the Session ID (it starts with sess_).');
+		case 'ended':
+			return new ListenerStartError(
+				`Session ${sessionId} has already ended`,
+				'An ended session streams nothing. Use a live session, or let the trigger create a new session.',
+			);
+		case 'timeout':
+			return new ListenerStartError(
+				`The stream of session ${sessionId} did not become ready in time`,
+				'Check that n8n can reach the stream URL (WebSocket, port 443), then activate again.',
+			);
+		default:
+			return new ListenerStartError(
+				`Could not open the stream of session ${sessionId}: ${error.message}`,
+				'Check the network between n8n and Kallglot and the credential’s Base URL, then activate again.',
+			);
+	}
+}
+
+export class SessionListener {
+	private active: ActiveSession | null = null;
+	private closed = false;
+	private closing: Promise<void> | null = null;
+	private manualDone = false;
+	private readonly sessionsToEnd = new Set<string>();
+
+	constructor(private readonly options: ListenerOptions) {}
+
+	/** Opens the first stream. Throws ListenerStartError, so a bad setting fails activation. */
+	async start(): Promise<void> {
+		const { source, api } = this.options;
+		let session: SessionResponse;
+		try {
+			session = source.kind === 'create' ? await api.create() : await api.get(source.sessionId);
+		} catch (error) {
+			throw this.apiStartError(error, source.kind === 'existing' ? source.sessionId : null);
+		}
+		if (source.kind === 'existing' && (session.status === 'ended' || !session.stream)) {
+			throw new ListenerStartError(
+				`Session ${session.id} has already ended`,
+				'An ended session streams nothing. Use a live session, or let the trigger create a new session.',
+			);
+		}
+		await this.listenTo(session, source.kind === 'create');
+	}
+
+	/** Idempotent; never throws for the stream. Rejects only when ending a created session failed. */
+	close(): Promise<void> {
+		this.closing ??= this.shutDown();
+		return this.closing;
+	}
+
+	private async shutDown(): Promise<void> {
+		this.closed = true;
+		const active = this.active;
+		this.active = null;
+		await active?.client.close();
+		const endNow = this.options.manual || this.options.endCreatedSessionOnClose;
+		if (active && active.created && !active.ended && endNow) this.sessionsToEnd.add(active.context.sessionId);
+		const failures: string[] = [];
+		for (const id of this.sessionsToEnd) {
+			try {
+				await withTimeout(this.options.api.end(id), END_TIMEOUT_MS, `ending session ${id} took longer than ${END_TIMEOUT_MS} ms`);
+			} catch (error) {
+				failures.push(`${id}: ${(error as Error).message}`);
+			}
+		}
+		this.sessionsToEnd.clear();
+		if (failures.length) throw new Error(`Could not end the session the trigger created (${failures.join('; ')}); end it in Kallglot to stop billing.`);
+	}
+
+	private apiStartError(error: unknown, sessionId: string | null): ListenerStartError {
+		if (error instanceof SessionApiError) {
+			const what = sessionId ? `Could not fetch session ${sessionId}` : 'Could not create the session';
+			return new ListenerStartError(`${what}: ${error.message}`, error.description ?? 'Check the credential and the parameters.');
+		}
+		return new ListenerStartError(String((error as Error)?.message ?? error), 'Check the credential and the parameters.');
+	}
+
+	private async listenTo(session: SessionResponse, created: boolean): Promise<void> {
+		const context: SessionContext = {
+			sessionId: session.id,
+			sourceLanguage: session.source_language ?? null,
+			targetLanguage: session.target_language ?? null,
+		};
+		let firstEndpoint = session.stream ?? null;
+		const client = new KallglotStreamClient({
+			...this.options.stream,
+			log: this.options.log,
+			resolveEndpoint: async () => {
+				if (firstEndpoint) {
+					const endpoint = firstEndpoint;
+					firstEndpoint = null; // used once: later attempts need a fresh token
+					return { kind: 'live', endpoint };
+				}
+				let fresh: SessionResponse;
+				try {
+					fresh = await this.options.api.get(session.id);
+				} catch (error) {
+					if (error instanceof SessionApiError && error.status === 404) return { kind: 'ended' };
+					const permanent = error instanceof SessionApiError && error.status !== null && PERMANENT_STATUSES.has(error.status);
+					throw Object.assign(new Error((error as Error).message), { permanent });
+				}
+				return fresh.status === 'ended' || !fresh.stream ? { kind: 'ended' } : { kind: 'live', endpoint: fresh.stream };
+			},
+			onEvent: (event) => this.onEvent(active, event),
+			onReconnected: (info) => {
+				if (this.options.emitReconnects && this.options.emitAs === 'event') {
+					this.emit({
+						event: 'stream.reconnected',
+						sessionId: context.sessionId,
+						attempts: info.attempts,
+						downtimeMs: Math.round(info.downtimeMs),
+						receivedAt: new Date().toISOString(),
+						note: 'The stream was interrupted; events spoken during the gap may be missing.',
+					});
+				}
+			},
+			onEnded: (reason) => void this.onEnded(active, reason),
+			onGiveUp: (error) => this.giveUp(active, error),
+		});
+		const active: ActiveSession = { context, created, ended: false, startedAt: new Date(), turns: [], client };
+		this.active = active;
+		try {
+			await client.start();
+		} catch (error) {
+			this.active = null;
+			await client.close();
+			if (created) await this.options.api.end(session.id).catch(() => undefined);
+			throw error instanceof StreamClientError ? describeStartFailure(error, session.id) : error;
+		}
+	}
+
+	private emit(item: EventItem): void {
+		if (this.closed || this.manualDone) return;
+		if (this.options.manual) this.manualDone = true;
+		this.options.emit(item);
+	}
+
+	private streamStats(active: ActiveSession): Record<string, number> {
+		const s = active.client.stats;
+		const malformed = Object.values(s.problems).reduce((a, b) => a + b, 0);
+		return {
+			malformedFrames: malformed,
+			unknownEvents: s.unknownEvents,
+			duplicatesDropped: s.duplicatesDropped,
+			reconnects: s.reconnects,
+		};
+	}
+
+	private onEvent(active: ActiveSession, event: StreamEvent): void {
+		if (this.closed || active !== this.active) return;
+		const { selection, emitAs } = this.options;
+		if (emitAs === 'session') {
+			if (isTurn(event, selection)) active.turns.push(toTurn(event, active.context));
+			return;
+		}
+		// The end is reported once, by onEnded, whichever way the session ended.
+		if (event.type === 'session.ended') return;
+		if (isSelected(event, selection)) this.emit(eventItem(event, active.context, new Date(), selection.includeRaw));
+	}
+
+	private async onEnded(active: ActiveSession, reason: string | null): Promise<void> {
+		if (this.closed || active !== this.active || active.ended) return;
+		active.ended = true;
+		const now = new Date();
+		const stats = this.streamStats(active);
+		if (this.options.emitAs === 'session') {
+			this.emit(summaryItem(active.context, active.turns, reason, active.startedAt, now, stats));
+		} else if (this.options.selection.events.has('ended')) {
+			this.emit(endedItem(active.context, reason, now, stats));
+		}
+		const { source } = this.options;
+		if (source.kind !== 'create' || source.afterEnd !== 'createNext' || this.options.manual) return;
+		await this.createNext();
+	}
+
+	/** For a managed number that takes call after call: a new session once the last one ended. */
+	private async createNext(): Promise<void> {
+		let lastError: unknown;
+		for (let attempt = 0; attempt < CREATE_NEXT_ATTEMPTS && !this.closed; attempt++) {
+			try {
+				const session = await this.options.api.create();
+				if (this.closed) {
+					this.sessionsToEnd.add(session.id);
+					return;
+				}
+				await this.listenTo(session, true);
+				return;
+			} catch (error) {
+				lastError = error;
+				await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt));
+			}
+		}
+		if (!this.closed) {
+			this.options.emitError(new Error(`Could not start the next Kallglot session: ${(lastError as Error)?.message ?? lastError}`));
+		}
+	}
+
+	private giveUp(active: ActiveSession, error: StreamClientError): void {
+		if (this.closed || active !== this.active) return;
+		this.options.emitError(
+			new Error(
+				`Lost the stream of session ${active.context.sessionId} and could not reconnect (${error.message}). n8n will re-activate the workflow.`,
+			),
+		);
+	}
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Error(message)), ms);
+	});
+	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,32 @@
+import type { IDataObject, ITriggerFunctions } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { resolveIdempotencyKey } from '../Kallglot/shared/idempotency';
+import { kallglotApiRequest, type KallglotRequest, type RetryPolicy } from '../shared/transport';
+import { paths, sessionResponse, type SessionResponse } from '../shared/wire';
+import { SessionApiError, type SessionApi } from './listener';
+
+/** Kallglot calls for the listener, with n8n's errors reduced to status + message. */
+export function sessionApi(ctx: ITriggerFunctions, createBody: () => IDataObject): SessionApi {
+	const call = async (request: KallglotRequest, policy?: RetryPolicy): Promise<IDataObject> => {
+		try {
+			return await kallglotApiRequest.call(ctx, request, policy);
+		} catch (error) {
+			if (error instanceof NodeApiError) {
+				throw new SessionApiError(error.message, error.httpCode ? Number(error.httpCode) : null, error.description ?? undefined);
+			}
+			if (error instanceof NodeOperationError) throw new SessionApiError(error.message, null, error.description ?? undefined);
+			throw error;
+		}
+	};
+	const session = (body: IDataObject): SessionResponse => sessionResponse.parse(body);
+	return {
+		// A new key per session: each activation and each "next session" is a new session.
+		create: async () =>
+			session(await call({ method: 'POST', path: paths.sessions, body: createBody(), idempotencyKey: resolveIdempotencyKey('') })),
+		get: async (id) => session(await call({ method: 'GET', path: paths.session(id) })),
+		end: async (id) => {
+			await call({ method: 'POST', path: paths.endSession(id), idempotencyKey: resolveIdempotencyKey('') }, { maxRetries: 1, baseDelayMs: 250, maxDelayMs: 1000 });
+		},
+	};
+}
