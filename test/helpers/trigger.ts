@@ -1,0 +1,109 @@
+/**
+ * Activates the Kallglot Trigger the way n8n does: a real n8n-core TriggerContext around the
+ * node's trigger(), with emit/emitError captured, and n8n's logger tapped to read what it logs.
+ */
+import './engine';
+
+import { Logger } from '@n8n/backend-common';
+import { Container } from '@n8n/di';
+import { TriggerContext } from 'n8n-core';
+import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeExecutionData, ITriggerResponse } from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import { KallglotTrigger } from '../../nodes/KallglotTrigger/KallglotTrigger.node';
+import { additionalDataFor, PACKAGE, TestNodeTypes } from './engine';
+
+export const logLines: string[] = [];
+const capture = (level: string) => (message: string, meta?: Record<string, unknown>) => {
+	logLines.push(`${level}: ${message}${meta ? ` ${JSON.stringify(meta)}` : ''}`);
+};
+const capturingLogger = {
+	debug: capture('debug'),
+	info: capture('info'),
+	warn: capture('warn'),
+	error: capture('error'),
+	scoped: () => capturingLogger,
+};
+// Nodes reach n8n's logger through the DI container; this one records every line.
+Container.set(Logger, capturingLogger as unknown as Logger);
+
+export interface ActiveTrigger {
+	items: IDataObject[];
+	/** How many times emit() was called (one execution each). */
+	emits: number;
+	errors: Error[];
+	response: ITriggerResponse;
+	/** Deactivates, as n8n does: calls the closeFunction. */
+	close(): Promise<void>;
+	waitForItems(count: number, timeoutMs?: number): Promise<IDataObject[]>;
+	waitForError(timeoutMs?: number): Promise<Error>;
+}
+
+export interface TriggerOptions {
+	parameters: INode['parameters'];
+	credentials: ICredentialDataDecryptedObject;
+	mode?: 'trigger' | 'manual';
+}
+
+async function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = check();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}
+
+/** Runs trigger(); rejects when activation fails, exactly as n8n would see it. */
+export async function activateTrigger(options: TriggerOptions): Promise<ActiveTrigger> {
+	const node: INode = {
+		id: 'kallglot-trigger',
+		name: 'Kallglot Trigger',
+		type: `${PACKAGE}.kallglotTrigger`,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: options.parameters,
+		credentials: { kallglotApi: { id: '1', name: 'Kallglot account' } },
+	};
+	const trigger = new KallglotTrigger();
+	const workflow = new Workflow({
+		id: 'trigger-test',
+		nodes: [node],
+		connections: {},
+		active: true,
+		nodeTypes: new TestNodeTypes([trigger]),
+	});
+	const items: IDataObject[] = [];
+	const errors: Error[] = [];
+	let emits = 0;
+	const emit = (data: INodeExecutionData[][]) => {
+		emits++;
+		for (const item of data[0]) items.push(item.json);
+	};
+	const mode = options.mode ?? 'trigger';
+	const context = new TriggerContext(
+		workflow,
+		workflow.getNode(node.name) as INode,
+		additionalDataFor({ kallglotApi: options.credentials }),
+		mode,
+		mode === 'manual' ? 'manual' : 'activate',
+		emit,
+		(error: Error) => errors.push(error),
+	);
+	const response = await trigger.trigger.call(context);
+	return {
+		items,
+		get emits() {
+			return emits;
+		},
+		errors,
+		response,
+		close: async () => await response.closeFunction?.(),
+		waitForItems: async (count, timeoutMs = 10_000) =>
+			await waitFor(() => (items.length >= count ? items : undefined), timeoutMs, `${count} items (have ${items.length})`),
+		waitForError: async (timeoutMs = 10_000) => await waitFor(() => errors[0], timeoutMs, 'emitError'),
+	};
+}
+
+export { waitFor };
