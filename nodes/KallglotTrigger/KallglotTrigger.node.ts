@@ -109,8 +109,12 @@ export class KallglotTrigger implements INodeType {
 			throw error;
 		}
 
+		let closeCalled = false;
 		return {
 			closeFunction: async () => {
+				// n8n may close more than once (deactivate, then shutdown): the outcome is reported once.
+				if (closeCalled) return;
+				closeCalled = true;
 				try {
 					await listener.close();
 				} catch (error) {

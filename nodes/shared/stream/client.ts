@@ -169,6 +169,7 @@ export class KallglotStreamClient {
 	/** Set by close(): from then on no callback (and no log line) fires. */
 	private closed = false;
 	private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+	private watchdogRecheck: NodeJS.Immediate | null = null;
 	private readonly retiring = new Set<RetiringSocket>();
 	/** Tokens handed out by resolveEndpoint (most recent few), redacted literally from every message. */
 	private readonly secrets: string[] = [];
@@ -272,10 +273,10 @@ export class KallglotStreamClient {
 	 * @internal For tests and diagnostics: the timers currently armed, the listener counts of the
 	 * current socket and the number of sockets still closing.
 	 */
-	diagnostics(): { timers: TimerName[]; socketListeners: Record<string, number> | null; retiringSockets: number } {
+	diagnostics(): { timers: Array<TimerName | 'watchdog-recheck'>; socketListeners: Record<string, number> | null; retiringSockets: number } {
 		const socket = this.socket;
 		return {
-			timers: [...this.timers.keys()],
+			timers: [...this.timers.keys(), ...(this.watchdogRecheck ? ['watchdog-recheck' as const] : [])],
 			socketListeners: socket
 				? Object.fromEntries(socket.eventNames().map((name) => [String(name), socket.listenerCount(name)]))
 				: null,
@@ -505,8 +506,21 @@ export class KallglotStreamClient {
 			if (this._state !== 'open' || !this.socket) return;
 			const limit = 2 * this.pingIntervalMs;
 			const idle = performance.now() - this.lastActivity;
-			if (idle >= limit) this.connectionLost(`no frame and no pong for ${Math.round(idle)} ms (keepalive)`);
-			else this.armWatchdog(limit - idle);
+			if (idle < limit) {
+				this.armWatchdog(limit - idle);
+				return;
+			}
+			// Timers run before I/O in the event loop: after a stall (a busy n8n main process), frames
+			// may be waiting in the socket. Let one I/O phase pass before declaring the stream dead.
+			this.watchdogRecheck = setImmediate(() =>
+				this.guard(() => {
+					this.watchdogRecheck = null;
+					if (this._state !== 'open' || !this.socket) return;
+					const stillIdle = performance.now() - this.lastActivity;
+					if (stillIdle >= limit) this.connectionLost(`no frame and no pong for ${Math.round(stillIdle)} ms (keepalive)`);
+					else this.armWatchdog(limit - stillIdle);
+				}),
+			);
 		});
 	}
 
@@ -693,6 +707,8 @@ export class KallglotStreamClient {
 
 	private stopTimers(): void {
 		for (const name of [...this.timers.keys()]) this.clearTimer(name);
+		if (this.watchdogRecheck) clearImmediate(this.watchdogRecheck);
+		this.watchdogRecheck = null;
 	}
 
 	private problem(kind: StreamProblemKind, detail: string): void {
