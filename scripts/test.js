@@ -13,9 +13,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const root = path.resolve(__dirname, '..');
+const { root, env, needsInstall } = require('./prepare');
+
 const unitOnly = process.argv.includes('--unit');
-const env = { ...process.env, npm_config_yes: 'true' };
 const timings = [];
 const totals = { passed: 0, failed: 0 };
 
@@ -41,12 +41,6 @@ function jest(label, args, options = {}) {
 		totals.failed += 1; // jest did not even report: count the part as failed
 	}
 	return ok;
-}
-
-function needsInstall() {
-	const marker = path.join(root, 'node_modules', '.package-lock.json');
-	if (!fs.existsSync(marker)) return true;
-	return fs.statSync(path.join(root, 'package-lock.json')).mtimeMs > fs.statSync(marker).mtimeMs;
 }
 
 function finish(ok) {
