@@ -1,10 +1,9 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { kallglotApiRequest } from '../../../shared/transport';
-import { paths, sessionRef } from '../../../shared/wire';
+import { paths } from '../../../shared/wire';
 import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
-import { sessionIdField } from '../../shared/sessionId';
-import { validateParameters } from '../../shared/validation';
+import { readSessionId, sessionIdField } from '../../shared/sessionId';
 
 export const description: INodeProperties[] = [
 	sessionIdField('end'),
@@ -21,12 +20,7 @@ export const description: INodeProperties[] = [
 
 /** Ends the call, stops recording and billing. Ending an ended session returns its summary. */
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const { sessionId: id } = validateParameters(
-		sessionRef,
-		{ sessionId: this.getNodeParameter('sessionId', itemIndex) },
-		this.getNode(),
-		itemIndex,
-	);
+	const id = readSessionId(this, itemIndex);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const summary = await kallglotApiRequest.call(this, {
 		method: 'POST',

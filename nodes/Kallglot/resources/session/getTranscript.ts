@@ -1,19 +1,13 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { kallglotApiRequest } from '../../../shared/transport';
-import { paths, sessionRef } from '../../../shared/wire';
-import { sessionIdField } from '../../shared/sessionId';
-import { validateParameters } from '../../shared/validation';
+import { paths } from '../../../shared/wire';
+import { readSessionId, sessionIdField } from '../../shared/sessionId';
 
 export const description: INodeProperties[] = [sessionIdField('getTranscript')];
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const { sessionId: id } = validateParameters(
-		sessionRef,
-		{ sessionId: this.getNodeParameter('sessionId', itemIndex) },
-		this.getNode(),
-		itemIndex,
-	);
+	const id = readSessionId(this, itemIndex);
 	const transcript = await kallglotApiRequest.call(this, { method: 'GET', path: paths.transcript(id), itemIndex });
 	return [{ json: transcript, pairedItem: { item: itemIndex } }];
 }
