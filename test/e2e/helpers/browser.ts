@@ -1,0 +1,124 @@
+/**
+ * Chromium (Debian's, /usr/bin/chromium: `apt-get update && apt-get install -y chromium`)
+ * driven by playwright-core against a harness-started n8n. Only 127.0.0.1 is reachable from
+ * the page: every other request is aborted (and listed, never treated as an error).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+
+import type { N8nInstance } from '../../../scripts/n8n/harness';
+import { E2E_N8N_VERSION, SCREENSHOT_DIR } from './n8n';
+
+export const CHROMIUM_PATH = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface EditorSession {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors, page errors and failed local requests: the test fails on any. */
+  problems: string[];
+  /** Requests to anything but the n8n under test (aborted). */
+  blockedExternal: string[];
+  signedIn: boolean;
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with an empty user-data-dir and records what goes wrong on the page. */
+export async function openEditor(n8n: N8nInstance): Promise<EditorSession> {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1440, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const session: EditorSession = {
+    context,
+    page,
+    problems: [],
+    blockedExternal: [],
+    signedIn: false,
+    async screenshot(name) {
+      fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      const file = path.join(SCREENSHOT_DIR, `${E2E_N8N_VERSION}-${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async close() {
+      await context.close().catch(() => {});
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+
+  const local = (url: string) => url.startsWith(n8n.baseUrl) || url.startsWith('data:') || url.startsWith('blob:');
+  await context.route(
+    (url) => !local(url.href),
+    (route) => {
+      session.blockedExternal.push(route.request().url());
+      return route.abort('blockedbyclient');
+    },
+  );
+
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location()?.url ?? '';
+    const text = msg.text();
+    // Before sign-in the editor probes GET /rest/login and gets 401: expected.
+    if (!session.signedIn && /status of 401/.test(text) && /\/rest\/login/.test(where + text)) return;
+    // Our own aborts of external requests.
+    if (/ERR_BLOCKED_BY_CLIENT|ERR_FAILED/.test(text) && !local(where)) return;
+    if (/ERR_BLOCKED_BY_CLIENT/.test(text)) return;
+    session.problems.push(`console.error: ${text}${where ? ` (at ${where})` : ''}`);
+  });
+  page.on('pageerror', (err) => session.problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => {
+    if (!local(req.url())) return;
+    // A navigation cancels the previous page's in-flight requests: not a failure.
+    if (req.failure()?.errorText === 'net::ERR_ABORTED') return;
+    session.problems.push(`request failed: ${req.method()} ${req.url()} (${req.failure()?.errorText})`);
+  });
+  page.on('response', (res) => {
+    const url = res.url();
+    if (!local(url) || res.status() < 400) return;
+    if (!session.signedIn && res.status() === 401 && /\/rest\/login$/.test(url)) return;
+    session.problems.push(`HTTP ${res.status()} for ${res.request().method()} ${url}`);
+  });
+  return session;
+}
+
+/** Signs in through the editor's form (/signin). */
+export async function signIn(session: EditorSession, n8n: N8nInstance): Promise<void> {
+  const { page } = session;
+  await page.goto(`${n8n.baseUrl}/signin`);
+  await page.locator('[data-test-id="emailOrLdapLoginId"] input').fill(n8n.owner.email);
+  await page.locator('[data-test-id="password"] input').fill(n8n.owner.password);
+  const login = page.waitForResponse((r) => r.url() === `${n8n.baseUrl}/rest/login` && r.request().method() === 'POST');
+  await page.locator('[data-test-id="form-submit-button"]').click();
+  const res = await login;
+  if (res.status() !== 200) throw new Error(`sign-in failed: POST /rest/login -> ${res.status()} ${await res.text()}`);
+  session.signedIn = true;
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'), { timeout: 30_000 });
+}
+
+/** <img> elements on the page whose src points at our package's icons, with their load state. */
+export async function ourIcons(page: Page): Promise<Array<{ src: string; complete: boolean; naturalWidth: number }>> {
+  return page.evaluate(() =>
+    Array.from(document.images)
+      .filter((i) => i.src.includes('/icons/n8n-nodes-kallglot/'))
+      .map((i) => ({ src: i.src, complete: i.complete, naturalWidth: i.naturalWidth })),
+  );
+}
