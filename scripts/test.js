@@ -61,6 +61,11 @@ if (unitOnly) finish(ok);
 
 const e2e = ['-c', 'test/e2e/jest.config.js', '--runInBand'];
 ok = run('install n8n 2.8.4 and 2.41.1 (cached)', 'node', ['scripts/n8n/install.js', 'all']) && ok;
+// The editor check drives Debian's Chromium (a browser download is not possible here).
+const chromium = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(chromium) && process.getuid?.() === 0) {
+	ok = run('install Debian chromium (apt)', 'bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium']) && ok;
+}
 ok = jest('e2e: n8n 2.8.4 on Node 20', e2e, { env: { E2E_N8N_VERSION: '2.8.4' } }) && ok;
 ok = jest('e2e: n8n 2.41.1 on Node 24', e2e, { env: { E2E_N8N_VERSION: '2.41.1' } }) && ok;
 finish(ok);
