@@ -30,8 +30,9 @@ export class SessionApiError extends Error {
 }
 
 export interface SessionApi {
-	create(): Promise<SessionResponse>;
-	get(sessionId: string): Promise<SessionResponse>;
+	/** `signal` aborts the call (and its retries) when the listener closes. */
+	create(signal?: AbortSignal): Promise<SessionResponse>;
+	get(sessionId: string, signal?: AbortSignal): Promise<SessionResponse>;
 	end(sessionId: string): Promise<void>;
 }
 
@@ -111,6 +112,10 @@ export class SessionListener {
 	private closing: Promise<void> | null = null;
 	private manualDone = false;
 	private readonly sessionsToEnd = new Set<string>();
+	/** Pending wait between attempts to create the next session; cleared on close. */
+	private retryWait: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+	/** Aborts Kallglot calls still in flight (token fetches, next-session creation) on close. */
+	private readonly aborter = new AbortController();
 
 	constructor(private readonly options: ListenerOptions) {}
 
@@ -140,6 +145,12 @@ export class SessionListener {
 
 	private async shutDown(): Promise<void> {
 		this.closed = true;
+		this.aborter.abort();
+		if (this.retryWait) {
+			clearTimeout(this.retryWait.timer);
+			this.retryWait.resolve();
+			this.retryWait = null;
+		}
 		const active = this.active;
 		this.active = null;
 		await active?.client.close();
@@ -183,7 +194,7 @@ export class SessionListener {
 				}
 				let fresh: SessionResponse;
 				try {
-					fresh = await this.options.api.get(session.id);
+					fresh = await this.options.api.get(session.id, this.aborter.signal);
 				} catch (error) {
 					if (error instanceof SessionApiError && error.status === 404) return { kind: 'ended' };
 					const permanent = error instanceof SessionApiError && error.status !== null && PERMANENT_STATUSES.has(error.status);
@@ -268,7 +279,7 @@ export class SessionListener {
 		let lastError: unknown;
 		for (let attempt = 0; attempt < CREATE_NEXT_ATTEMPTS && !this.closed; attempt++) {
 			try {
-				const session = await this.options.api.create();
+				const session = await this.options.api.create(this.aborter.signal);
 				if (this.closed) {
 					this.sessionsToEnd.add(session.id);
 					return;
@@ -277,7 +288,10 @@ export class SessionListener {
 				return;
 			} catch (error) {
 				lastError = error;
-				await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt));
+				await new Promise<void>((resolve) => {
+					this.retryWait = { timer: setTimeout(resolve, 1000 * 2 ** attempt), resolve };
+				});
+				this.retryWait = null;
 			}
 		}
 		if (!this.closed) {

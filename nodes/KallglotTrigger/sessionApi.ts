@@ -22,9 +22,9 @@ export function sessionApi(ctx: ITriggerFunctions, createBody: () => IDataObject
 	const session = (body: IDataObject): SessionResponse => sessionResponse.parse(body);
 	return {
 		// A new key per session: each activation and each "next session" is a new session.
-		create: async () =>
-			session(await call({ method: 'POST', path: paths.sessions, body: createBody(), idempotencyKey: resolveIdempotencyKey('') })),
-		get: async (id) => session(await call({ method: 'GET', path: paths.session(id) })),
+		create: async (signal) =>
+			session(await call({ method: 'POST', path: paths.sessions, body: createBody(), idempotencyKey: resolveIdempotencyKey(''), signal })),
+		get: async (id, signal) => session(await call({ method: 'GET', path: paths.session(id), signal })),
 		end: async (id) => {
 			await call({ method: 'POST', path: paths.endSession(id), idempotencyKey: resolveIdempotencyKey('') }, { maxRetries: 1, baseDelayMs: 250, maxDelayMs: 1000 });
 		},

@@ -31,6 +31,8 @@ export interface KallglotRequest {
 	itemIndex?: number;
 	/** Statuses worth retrying. A failed SIP dial (502) is not retried by Dial: it would ring again. */
 	retryOn?: ReadonlySet<number>;
+	/** Stops the request and its retries (the trigger aborts its calls when it is closed). */
+	signal?: AbortSignal;
 }
 
 export interface RetryPolicy {
@@ -165,6 +167,11 @@ export async function kallglotApiRequest(
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		timeout: 30_000,
+		...(request.signal ? { abortSignal: request.signal } : {}),
+	};
+	const pause = async (ms: number) => {
+		await sleep(ms);
+		if (request.signal?.aborted) throw networkError(this, new Error('request cancelled'), request.itemIndex);
 	};
 
 	for (let attempt = 0; ; attempt++) {
@@ -172,8 +179,8 @@ export async function kallglotApiRequest(
 		try {
 			response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options);
 		} catch (error) {
-			if (attempt < policy.maxRetries) {
-				await sleep(backoffMs(attempt, policy));
+			if (attempt < policy.maxRetries && !request.signal?.aborted) {
+				await pause(backoffMs(attempt, policy));
 				continue;
 			}
 			throw networkError(this, error, request.itemIndex);
@@ -186,8 +193,8 @@ export async function kallglotApiRequest(
 		const wait = retryAfterMs(response.headers, parsed.success ? parsed.data.error : undefined);
 		const retryable = retryOn.has(status) && (status !== 409 || parsed.data?.error.code === 'idempotency_conflict');
 		const delay = wait ?? backoffMs(attempt, policy);
-		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs) {
-			await sleep(delay);
+		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && !request.signal?.aborted) {
+			await pause(delay);
 			continue;
 		}
 		throw apiError(this, status, response.body, response.headers, request.itemIndex);

@@ -138,6 +138,21 @@ describe('the stream survives the network', () => {
 		expect(items.filter((i) => i.event === 'session.ended').map((i) => i.sessionId)).toEqual([first, second]);
 	});
 
+	test('deactivate while the next session cannot be created: close is prompt and nothing is retried after it', async () => {
+		const t = await listen({ afterSessionEnds: 'createNext' });
+		sandbox.injectFault({ method: 'POST', path: '/v1/sessions', status: 503, times: 100 });
+		sandbox.endSession(lastSession());
+		const creates = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/sessions').length;
+		await waitFor(() => (creates() >= 2 ? true : undefined), 5000, 'the next-session attempts');
+		const started = Date.now();
+		await t.close();
+		expect(Date.now() - started).toBeLessThan(4000);
+		const after = creates();
+		await sleep(2500);
+		expect(creates()).toBeLessThanOrEqual(after + 1); // at most the request already in flight
+		expect(t.errors).toHaveLength(0);
+	});
+
 	test('retry budget spent: the trigger reports through emitError, once', async () => {
 		const t = await listen({ options: { maxReconnectAttempts: 2, maxReconnectDelaySeconds: 1 } });
 		const id = lastSession();
