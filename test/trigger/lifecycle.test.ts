@@ -179,6 +179,7 @@ describe('manual test and close', () => {
 	});
 
 	test('deactivate while streaming: socket closed, created session ended, nothing after close', async () => {
+		const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 		const t = await listen({});
 		const id = lastSession();
 		const playing = sandbox.play(id, { intervalMs: 20, waitForListener: false });
@@ -192,6 +193,8 @@ describe('manual test and close', () => {
 		expect(sandbox.openStreamCount()).toBe(0);
 		expect(sandbox.sessions.get(id)?.status).toBe('ended');
 		expect(sandbox.requests.filter((r) => r.path === `/v1/sessions/${id}/end`)).toHaveLength(1);
+		// No keepalive, watchdog or backoff timer of the trigger outlives it.
+		expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(timersBefore);
 	});
 
 	test('deactivate during backoff: no reconnect afterwards', async () => {
@@ -220,11 +223,17 @@ describe('manual test and close', () => {
 		expect(sandbox.handshakes.filter((h) => h.sessionId === id)).toHaveLength(1);
 	});
 
-	test('End Created Session on Deactivate off: the session keeps running', async () => {
+	test('End Created Session on Deactivate off: the session keeps running, the trigger leaves no socket or timer', async () => {
+		const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 		const t = await listen({ options: { endSessionOnDeactivate: false } });
 		const id = lastSession();
+		await sandbox.play(id, { intervalMs: 5 });
+		await t.waitForItems(8);
 		await t.close();
 		expect(sandbox.sessions.get(id)?.status).not.toBe('ended');
+		await waitFor(() => (sandbox.openStreamCount() === 0 ? true : undefined), 2000, 'the socket to close');
+		// No keepalive, watchdog or backoff timer of the trigger outlives it.
+		expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(timersBefore);
 	});
 
 	test('an existing session is never ended by the trigger', async () => {
