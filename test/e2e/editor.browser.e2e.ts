@@ -7,10 +7,59 @@
  * file is skipped outside CI and fails in CI (CI=true).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 
 import type { N8nInstance } from '../../scripts/n8n/harness';
-import { CHROMIUM_PATH, openEditor, ourIcons, signIn, type EditorSession } from './helpers/browser';
-import { E2E_N8N_VERSION, inCI, latest, NODE_TYPES, registered, startSignedInN8n, timed, workflowWithOurNodes } from './helpers/n8n';
+import { REPO_ROOT } from '../../scripts/n8n/harness';
+import { KallglotSandbox, SANDBOX_AGENT_ID } from '../sandbox';
+import {
+  CHROMIUM_PATH,
+  closeNode,
+  openEditor,
+  openNode,
+  ourIcons,
+  parameterLabels,
+  parameterProblems,
+  renderedParameters,
+  selectOption,
+  signIn,
+  type EditorSession,
+} from './helpers/browser';
+import { CREDENTIAL_TYPE, E2E_N8N_VERSION, inCI, latest, NODE_TYPES, registered, startSignedInN8n, timed, workflowWithOurNodes } from './helpers/n8n';
+
+/** The README's screenshots come from n8n 2.8.4 (docs/screenshots/<name>.png). */
+const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+const DOCS_VERSION = '2.8.4';
+function publishScreenshot(file: string, name: string): void {
+  if (E2E_N8N_VERSION !== DOCS_VERSION) return;
+  fs.mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+  fs.copyFileSync(file, path.join(DOCS_SCREENSHOTS, `${name}.png`));
+}
+
+const EXAMPLES = ['live-translated-call-to-crm.json', 'outbound-ai-agent-campaign.json'] as const;
+type ExampleFile = (typeof EXAMPLES)[number];
+
+interface RoutingField {
+  name: string;
+  label: string;
+  /** A value for a required field (an empty required field carries n8n's issue marker). */
+  fill?: string;
+}
+/** Routing variants of Session → Create: the option title, the fields it shows. */
+const ROUTINGS: Array<{ option: string; value: string; fields: RoutingField[] }> = [
+  { option: 'Organization Default', value: 'default', fields: [] },
+  { option: 'Managed Phone Number', value: 'phoneNumber', fields: [{ name: 'phoneNumber', label: 'Phone Number', fill: '+14155551234' }] },
+  { option: 'Provider Connection', value: 'connection', fields: [{ name: 'connectionId', label: 'Provider Connection ID', fill: 'conn_e2e_123' }] },
+  {
+    option: 'SIP',
+    value: 'sip',
+    fields: [
+      { name: 'sipFromUri', label: 'SIP From URI', fill: 'sip:agent@pbx.example.com' },
+      { name: 'sipHeaders', label: 'SIP Headers' },
+    ],
+  },
+];
+const ALL_ROUTING_FIELDS = ROUTINGS.flatMap((r) => r.fields);
 
 const hasChromium = fs.existsSync(CHROMIUM_PATH);
 const describeBrowser = hasChromium || inCI ? describe : describe.skip;
@@ -25,6 +74,8 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
   let workflowId: string;
   let displayNames: Record<string, string>;
   let codexCategories: Record<string, string[]>;
+  let sandbox: KallglotSandbox;
+  const examples = {} as Record<ExampleFile, { id: string; json: { name: string; nodes: Array<{ name: string; type: string }> } }>;
 
   beforeAll(async () => {
     if (!hasChromium) throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get update && apt-get install -y chromium`);
@@ -36,6 +87,16 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
     const wf = workflowWithOurNodes();
     for (const node of wf.nodes) node.typeVersion = latest(registered(types, node.type).version);
     workflowId = (await n8n.importWorkflow(wf)).id;
+
+    // The examples, as a user imports them, with a credential pointing at the sandbox.
+    sandbox = await KallglotSandbox.start();
+    const credential = await n8n.createCredential(CREDENTIAL_TYPE, { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, { name: 'Kallglot sandbox' });
+    for (const file of EXAMPLES) {
+      let text = fs.readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8');
+      text = text.split('KALLGLOT_CREDENTIAL_ID').join(credential.id).split('KALLGLOT_AGENT_ID').join(SANDBOX_AGENT_ID);
+      const json = JSON.parse(text);
+      examples[file] = { id: (await n8n.importWorkflow(json)).id, json };
+    }
     editor = await openEditor(n8n);
   });
 
@@ -46,6 +107,7 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
     }
     await editor?.close();
     await n8n?.dispose();
+    await sandbox?.close();
   });
 
   test('signs in through the sign-in form', async () => {
@@ -113,6 +175,121 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
     const inside = await page.locator('[data-test-id="node-creator"]').innerText();
     expect(Number(inside.match(/Triggers \((\d+)\)/)?.[1] ?? 0)).toBeGreaterThan(0);
     expect(Number(inside.match(/Actions \((\d+)\)/)?.[1] ?? 0)).toBeGreaterThan(0);
+  });
+
+  async function openWorkflow(id: string): Promise<void> {
+    const { page } = editor;
+    if (!editor.signedIn) await signIn(editor, n8n);
+    await page.goto(`${n8n.baseUrl}/workflow/${id}`);
+    await page.locator('[data-test-id="canvas-node"]').first().waitFor({ timeout: 60_000 });
+    await page.waitForLoadState('networkidle');
+  }
+
+  test.each(EXAMPLES)('example %s opens with our nodes and their icons', async (file) => {
+    const { page } = editor;
+    const { id, json } = examples[file];
+    await openWorkflow(id);
+    const nodes = page.locator('[data-test-id="canvas-node"]');
+    expect(await nodes.count()).toBe(json.nodes.length);
+    const ours = json.nodes.filter((n) => n.type.startsWith('n8n-nodes-kallglot.'));
+    expect(ours.length).toBeGreaterThanOrEqual(1);
+    for (const node of ours) {
+      await expect(nodes.filter({ hasText: node.name }).first().isVisible()).resolves.toBe(true);
+    }
+    // Every node of ours shows its icon (an <img> from /icons/n8n-nodes-kallglot/, loaded).
+    const icons = await ourIcons(page);
+    const shot = await editor.screenshot(`example-${file.replace(/\.json$/, '')}`);
+    if (file === 'live-translated-call-to-crm.json') publishScreenshot(shot, 'workflow-live-call');
+    expect(icons.length).toBeGreaterThanOrEqual(ours.length);
+    expect(icons.filter((i) => !i.complete || i.naturalWidth === 0)).toEqual([]);
+  });
+
+  test('Session → Create: each Routing variant shows its own fields and no other variant\'s', async () => {
+    const { page } = editor;
+    await openWorkflow(examples['outbound-ai-agent-campaign.json'].id);
+    const params = await openNode(page, 'Create AI Agent Session');
+    expect(await renderedParameters(params)).toEqual(expect.arrayContaining(['resource', 'operation', 'mode', 'routing']));
+
+    // Not an AI-agent session: no Agent field.
+    await selectOption(page, params, 'mode', 'Bidirectional Translation');
+    await expect(params.locator('[data-test-id="resource-locator-agent"]').count()).resolves.toBe(0);
+
+    for (const routing of ROUTINGS) {
+      await selectOption(page, params, 'routing', routing.option);
+      for (const f of routing.fields) {
+        if (!f.fill) continue;
+        const input = params.locator(`[data-test-id="parameter-input-${f.name}"] input, [data-test-id="parameter-input-${f.name}"] textarea`).first();
+        await input.fill(f.fill);
+        await input.blur();
+      }
+      await page.waitForTimeout(300);
+      const rendered = await renderedParameters(params);
+      const labels = await parameterLabels(params);
+      const shown = routing.fields.map((f) => f.label);
+      const hidden = ALL_ROUTING_FIELDS.filter((f) => !routing.fields.some((g) => g.name === f.name)).map((f) => f.label);
+      const where = `Routing = ${routing.option}: labels [${labels.join(', ')}]`;
+      for (const label of shown) expect({ where, has: labels.includes(label) }).toEqual({ where, has: true });
+      for (const label of hidden) expect({ where, absent: !labels.includes(label) }).toEqual({ where, absent: true });
+      for (const f of routing.fields.filter((g) => g.fill)) expect(rendered).toContain(f.name);
+      // Call Direction belongs to the three explicit routes only.
+      expect({ where, direction: rendered.includes('direction') }).toEqual({ where, direction: routing.value !== 'default' });
+      expect({ where, problems: await parameterProblems(params) }).toEqual({ where, problems: [] });
+      if (routing.value === 'sip') {
+        await params.locator('[data-test-id="parameter-input-sipFromUri"]').scrollIntoViewIfNeeded();
+        publishScreenshot(await editor.screenshot('create-session-sip'), 'create-session-sip');
+      }
+    }
+    await closeNode(page);
+  });
+
+  test('Session → Create with Mode = AI Agent: the Agent list loads the sandbox\'s agents', async () => {
+    const { page } = editor;
+    await openWorkflow(examples['outbound-ai-agent-campaign.json'].id);
+    const params = await openNode(page, 'Create AI Agent Session');
+    await selectOption(page, params, 'mode', 'Bidirectional Translation');
+    await expect(params.locator('[data-test-id="resource-locator-agent"]').count()).resolves.toBe(0);
+    await selectOption(page, params, 'mode', 'AI Agent');
+    const locator = params.locator('[data-test-id="resource-locator-agent"]');
+    await locator.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await parameterLabels(params)).toContain('Agent');
+
+    const before = sandbox.requests.length;
+    await locator.locator('[data-test-id="rlc-input"]').click();
+    const appointment = page.locator('[data-test-id="rlc-item"]', { hasText: 'Appointment Setter' }).first();
+    try {
+      await appointment.waitFor({ state: 'visible', timeout: 20_000 });
+    } catch (e) {
+      await editor.screenshot('agent-list-did-not-load');
+      throw e;
+    }
+    const items = await page.locator('[data-test-id="rlc-item"]').allInnerTexts();
+    expect(items.length).toBeGreaterThan(1);
+    // Loaded live from the sandbox (GET /v1/agents through the credential), not from the saved value.
+    const listed = sandbox.requests.slice(before).filter((r) => r.method === 'GET' && /^\/v1\/agents/.test(r.path));
+    expect(listed.length).toBeGreaterThanOrEqual(1);
+    publishScreenshot(await editor.screenshot('create-session-agent'), 'create-session-agent');
+
+    await appointment.click();
+    await page.waitForTimeout(300);
+    expect(await parameterProblems(params)).toEqual([]);
+    await closeNode(page);
+  });
+
+  test('Kallglot Trigger: Session to Listen To, Events, Emit As and Options render', async () => {
+    const { page } = editor;
+    await openWorkflow(examples['live-translated-call-to-crm.json'].id);
+    const params = await openNode(page, 'Kallglot Trigger');
+    await page.waitForTimeout(500);
+    const rendered = await renderedParameters(params);
+    const labels = await parameterLabels(params);
+    expect(rendered).toEqual(expect.arrayContaining(['sessionSource', 'events', 'emitAs']));
+    expect(labels).toEqual(expect.arrayContaining(['Session to Listen To', 'Events', 'Emit As', 'Options']));
+    expect(await parameterProblems(params)).toEqual([]);
+    // The screenshot shows the trigger's own fields (below the Create Session fields it shares).
+    await params.locator('[data-test-id="parameter-input-events"]').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    publishScreenshot(await editor.screenshot('trigger'), 'trigger');
+    await closeNode(page);
   });
 
   test('no console errors, page errors or failed requests', () => {

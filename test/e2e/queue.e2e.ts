@@ -8,8 +8,41 @@
  */
 import { randomUUID } from 'crypto';
 
-import { startQueueCluster, type QueueCluster } from '../../scripts/n8n/harness';
-import { E2E_N8N_VERSION, getInstall, inCI, timed } from './helpers/n8n';
+import { startQueueCluster, type N8nExecution, type N8nInstance, type QueueCluster } from '../../scripts/n8n/harness';
+import { KallglotSandbox } from '../sandbox';
+import { CREDENTIAL_TYPE, E2E_N8N_VERSION, getInstall, inCI, NODE_TYPES, timed } from './helpers/n8n';
+
+/** "Worker started execution N" in one of the workers' logs since `offsets`: which worker ran which execution. */
+function workerOf(cluster: QueueCluster, offsets: number[], executionId: string | number): string[] {
+  const re = new RegExp(`Worker started execution ${executionId} \\(job`);
+  return cluster.workers
+    .filter((w, i) => re.test(Buffer.from(w.readLog()).subarray(offsets[i]).toString('utf8')))
+    .map((w) => w.name);
+}
+
+/** Whether the main logged that it put execution N on the queue (since `offset`). */
+function enqueuedByMain(main: N8nInstance, offset: number, executionId: string | number): boolean {
+  return new RegExp(`Enqueued execution ${executionId} \\(job`).test(Buffer.from(main.readLog()).subarray(offset).toString('utf8'));
+}
+
+/** Lines of the main's log (since `offset`) showing it ran the workflow itself instead of enqueueing it. */
+function ranOnMain(main: N8nInstance, offset: number, workflowId: string): string[] {
+  return Buffer.from(main.readLog())
+    .subarray(offset)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => /Workflow execution started|Start executing node/.test(l) && l.includes(workflowId));
+}
+
+async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 const services = JSON.parse(process.env.E2E_QUEUE_SERVICES || '{"ok":true,"problems":[]}') as { ok: boolean; problems: string[] };
 const describeQueue = services.ok || inCI ? describe : describe.skip;
@@ -20,6 +53,8 @@ if (!services.ok) {
 
 describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
   let cluster: QueueCluster;
+  let sandbox: KallglotSandbox;
+  let credential: { id: string; name: string };
 
   beforeAll(async () => {
     if (!services.ok) throw new Error(`queue mode needs PostgreSQL and Redis: ${services.problems.join('; ')}`);
@@ -28,10 +63,13 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
     );
     await cluster.main.ensureOwner();
     await cluster.main.createApiKey();
+    sandbox = await KallglotSandbox.start();
+    credential = await cluster.main.createCredential(CREDENTIAL_TYPE, { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, { name: 'Kallglot sandbox' });
   });
 
   afterAll(async () => {
     await cluster?.stop();
+    await sandbox?.close();
   });
 
   test('the main and both workers are up, on one database and one queue prefix', async () => {
@@ -101,6 +139,159 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
     expect(ranOn.map((w) => w.name)).toHaveLength(1);
     expect(main.readLog()).not.toMatch(re);
 
+    await main.deactivate(wf.id);
+  });
+
+  test('a published Kallglot Trigger on the main: a scripted call\'s 9 executions all run on workers, each event once', async () => {
+    const main = cluster.main;
+    const wf = await main.importWorkflow(
+      {
+        name: 'queue: Kallglot Trigger',
+        nodes: [
+          {
+            id: randomUUID(),
+            name: 'Kallglot Trigger',
+            type: NODE_TYPES.trigger,
+            typeVersion: 1,
+            position: [0, 0],
+            credentials: { kallglotApi: credential },
+            parameters: {
+              sessionSource: 'create',
+              afterSessionEnds: 'stop',
+              mode: 'bidirectional_translation',
+              sourceLanguage: 'es',
+              targetLanguage: 'en',
+              routing: 'default',
+              events: ['finals', 'ended'],
+              emitAs: 'event',
+              filters: {},
+              options: {},
+            },
+          },
+        ],
+        connections: {},
+        settings: { executionOrder: 'v1' },
+      },
+    );
+    const before = new Set(sandbox.sessions.keys());
+    const workerOffsets = cluster.workers.map((w) => w.logOffset());
+    const mainOffset = main.logOffset();
+    await timed('publish the trigger workflow', () => main.activate(wf.id));
+
+    // The trigger (on the main) created a session and holds its stream.
+    const sessionId = await timed('trigger connects', () =>
+      eventually('the trigger to create a session and open its stream', () =>
+        [...sandbox.sessions.keys()].find((id) => !before.has(id) && sandbox.openStreamCount(id) === 1),
+      ),
+    );
+    expect([...sandbox.sessions.keys()].filter((id) => !before.has(id))).toEqual([sessionId]);
+
+    await timed('scripted call', () => sandbox.play(sessionId, { intervalMs: 30, endWhenDone: true }));
+    const executions = await timed('9 executions', () => main.waitForExecutions(wf.id, 9, { timeoutMs: 120_000 }));
+    // Nothing more arrives (no duplicate of a final or of session.ended).
+    await new Promise((r) => setTimeout(r, 3000));
+    const all = await main.listExecutions({ workflowId: wf.id, includeData: true, limit: 100 });
+    expect(all).toHaveLength(9);
+    expect(all.map((e) => e.status)).toEqual(Array(9).fill('success'));
+
+    const items = all.map((e: N8nExecution) => e.data!.resultData.runData['Kallglot Trigger'][0].data!.main[0]!.map((i) => i.json)).flat();
+    expect(items).toHaveLength(9);
+    expect(items.every((i) => i.sessionId === sessionId)).toBe(true);
+    const finals = items.filter((i) => i.event === 'transcript.final');
+    const ended = items.filter((i) => i.event === 'session.ended');
+    expect(finals).toHaveLength(8);
+    expect(ended).toHaveLength(1);
+    // The 8 sequence values (the sandbox numbers a fresh session's utterances 1, 2, …), each exactly once.
+    const sequences = finals.map((i) => i.sequence as number).sort((a, b) => a - b);
+    expect(sequences).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+
+    // Every execution ran on exactly one worker; the main only enqueued.
+    const placement = Object.fromEntries(all.map((e) => [String(e.id), workerOf(cluster, workerOffsets, e.id)]));
+    for (const [id, ranOn] of Object.entries(placement)) {
+      expect({ id, ranOn: ranOn.length, enqueuedByMain: enqueuedByMain(main, mainOffset, id) }).toEqual({ id, ranOn: 1, enqueuedByMain: true });
+    }
+    expect(ranOnMain(main, mainOffset, wf.id)).toEqual([]);
+    // eslint-disable-next-line no-console
+    console.log(`[e2e ${E2E_N8N_VERSION}] trigger executions per worker: ${JSON.stringify(
+      Object.values(placement).flat().reduce<Record<string, number>>((acc, w) => ({ ...acc, [w]: (acc[w] ?? 0) + 1 }), {}),
+    )}`);
+
+    await main.deactivate(wf.id);
+  });
+
+  test('a webhook-started Session → Create runs on a worker and creates exactly one session', async () => {
+    const main = cluster.main;
+    const path = `e2e-queue-create-${randomUUID()}`;
+    const wf = await main.importWorkflow(
+      {
+        name: 'queue: webhook -> Kallglot Session Create',
+        nodes: [
+          {
+            id: randomUUID(),
+            name: 'Webhook',
+            type: 'n8n-nodes-base.webhook',
+            typeVersion: 2,
+            position: [0, 0],
+            webhookId: randomUUID(),
+            parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
+          },
+          {
+            id: randomUUID(),
+            name: 'Create Session',
+            type: NODE_TYPES.action,
+            typeVersion: 1,
+            position: [240, 0],
+            credentials: { kallglotApi: credential },
+            parameters: {
+              resource: 'session',
+              operation: 'create',
+              mode: 'bidirectional_translation',
+              sourceLanguage: 'es',
+              targetLanguage: 'en',
+              routing: 'default',
+              // (not `caller`: n8n 2.41.1's expression sandbox refuses a property of that name)
+              metadata: { entry: [{ key: 'customer', value: '={{ $json.body.customer }}' }] },
+            },
+          },
+        ],
+        connections: { Webhook: { main: [[{ node: 'Create Session', type: 'main', index: 0 }]] } },
+        settings: { executionOrder: 'v1' },
+      },
+    );
+    await main.activate(wf.id);
+
+    const before = new Set(sandbox.sessions.keys());
+    const postsBefore = sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/sessions').length;
+    const workerOffsets = cluster.workers.map((w) => w.logOffset());
+    const mainOffset = main.logOffset();
+    const res = await timed('webhook -> Session Create', () =>
+      fetch(`${main.baseUrl}/webhook/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ customer: 'queue-e2e' }),
+      }),
+    );
+    const body = await res.text();
+    const [execution] = await main.waitForExecutions(wf.id, 1, { timeoutMs: 60_000 });
+    const error = execution.data?.resultData.error;
+    expect({ status: res.status, body, execution: execution.status, error: error?.message }).toEqual({
+      status: 200,
+      body: expect.any(String),
+      execution: 'success',
+      error: undefined,
+    });
+    const created = execution.data!.resultData.runData['Create Session'][0].data!.main[0]![0].json;
+
+    const newSessions = [...sandbox.sessions.keys()].filter((id) => !before.has(id));
+    expect(newSessions).toHaveLength(1);
+    expect(sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/sessions').length - postsBefore).toBe(1);
+    expect(sandbox.sessions.get(newSessions[0])?.metadata).toEqual(expect.objectContaining({ customer: 'queue-e2e' }));
+    expect(JSON.stringify(created)).toContain(newSessions[0]);
+    expect(body).toContain(newSessions[0]);
+
+    expect(workerOf(cluster, workerOffsets, execution.id)).toHaveLength(1);
+    expect(enqueuedByMain(main, mainOffset, execution.id)).toBe(true);
+    expect(ranOnMain(main, mainOffset, wf.id)).toEqual([]);
     await main.deactivate(wf.id);
   });
 });

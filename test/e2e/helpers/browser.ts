@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
 
 import type { N8nInstance } from '../../../scripts/n8n/harness';
 import { E2E_N8N_VERSION, SCREENSHOT_DIR } from './n8n';
@@ -43,8 +43,10 @@ export async function openEditor(n8n: N8nInstance): Promise<EditorSession> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: { width: 1440, height: 900 },
+    viewport: { width: 1280, height: 800 },
   });
+  // playwright-core has no test runner: without this an action on a missing element waits forever.
+  context.setDefaultTimeout(30_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const session: EditorSession = {
     context,
@@ -84,6 +86,8 @@ export async function openEditor(n8n: N8nInstance): Promise<EditorSession> {
     if (/ERR_BLOCKED_BY_CLIENT/.test(text)) return;
     session.problems.push(`console.error: ${text}${where ? ` (at ${where})` : ''}`);
   });
+  // Leaving a panel with unsaved edits: let the navigation go on.
+  page.on('dialog', (d) => void (d.type() === 'beforeunload' ? d.accept() : d.dismiss()).catch(() => {}));
   page.on('pageerror', (err) => session.problems.push(`page error: ${err.message}`));
   page.on('requestfailed', (req) => {
     if (!local(req.url())) return;
@@ -121,4 +125,70 @@ export async function ourIcons(page: Page): Promise<Array<{ src: string; complet
       .filter((i) => i.src.includes('/icons/n8n-nodes-kallglot/'))
       .map((i) => ({ src: i.src, complete: i.complete, naturalWidth: i.naturalWidth })),
   );
+}
+
+/** Clicks an n8n select (its `parameter-input-<name>` wrapper) and picks the option whose title is `option`. */
+export async function selectOption(page: Page, scope: Locator, parameter: string, option: string): Promise<void> {
+  await scope.locator(`[data-test-id="parameter-input-${parameter}"]`).click();
+  // An option is its title plus its description (no whitespace between them in textContent).
+  const item = page.locator('.el-select-dropdown__item:visible').filter({ has: page.getByText(option, { exact: true }) }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await item.click();
+  await item.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+}
+
+/** Opens a canvas node's parameter panel (NDV) by double-click; returns the `node-parameters` locator. */
+export async function openNode(page: Page, nodeName: string): Promise<Locator> {
+  await page.locator('[data-test-id="canvas-node"]', { hasText: nodeName }).first().dblclick();
+  const ndv = page.locator('[data-test-id="ndv"]');
+  await ndv.waitFor({ state: 'visible', timeout: 30_000 });
+  const params = ndv.locator('[data-test-id="node-parameters"]');
+  await params.waitFor({ state: 'visible', timeout: 30_000 });
+  return params;
+}
+
+/** Closes the parameter panel. */
+export async function closeNode(page: Page): Promise<void> {
+  await page.locator('[data-test-id="ndv-close-button"]').click();
+  await page.locator('[data-test-id="ndv"]').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/**
+ * The parameter names rendered in a panel: every `parameter-input-<name>`, `fixed-collection-<name>`
+ * and `resource-locator-<name>` (n8n's own test ids; `field` is n8n's inner input, not a parameter).
+ */
+export async function renderedParameters(scope: Locator): Promise<string[]> {
+  const names = await scope.evaluate((el) =>
+    Array.from(el.querySelectorAll('[data-test-id]'))
+      .map((e) => e.getAttribute('data-test-id') || '')
+      .map((id) => /^(?:parameter-input|fixed-collection|resource-locator)-(.+)$/.exec(id)?.[1] ?? '')
+      .filter((n) => n && !['field', 'item', 'add', 'delete'].includes(n)),
+  );
+  return [...new Set(names)];
+}
+
+/** Visible labels of the panel's parameters (n8n's label text, first line only). */
+export async function parameterLabels(scope: Locator): Promise<string[]> {
+  const labels = await scope.locator('[data-test-id="parameter-item"] label').allInnerTexts();
+  return [...new Set(labels.map((l) => l.split('\n')[0].trim()).filter(Boolean))];
+}
+
+/**
+ * n8n's markers that a parameter did not render or is invalid: `parameter-issues` icons (with their
+ * tooltip text when n8n exposes it) and the texts n8n shows for an unknown parameter or option.
+ */
+export async function parameterProblems(scope: Locator): Promise<string[]> {
+  const issues = scope.locator('[data-test-id="parameter-issues"]');
+  const problems: string[] = [];
+  for (let i = 0; i < (await issues.count()); i++) {
+    const item = issues.nth(i).locator('xpath=ancestor::*[@data-test-id="parameter-item"][1]');
+    const label = (await item.count()) ? (await item.locator('label').first().innerText().catch(() => '')).split('\n')[0] : '?';
+    problems.push(`issue marker on parameter "${label.trim()}"`);
+  }
+  const text = await scope.innerText();
+  for (const re of [/parameter .{0,60} (?:not found|could not be found)/i, /could not (?:find|load) (?:the )?parameter/i, /is not supported/i, /Unknown (?:parameter|type)/i]) {
+    const m = re.exec(text);
+    if (m) problems.push(`n8n says: ${m[0]}`);
+  }
+  return problems;
 }
