@@ -64,7 +64,6 @@ const ALL_ROUTING_FIELDS = ROUTINGS.flatMap((r) => r.fields);
 const hasChromium = fs.existsSync(CHROMIUM_PATH);
 const describeBrowser = hasChromium || inCI ? describe : describe.skip;
 if (!hasChromium) {
-  // eslint-disable-next-line no-console
   console.warn(`[e2e] editor checks ${inCI ? 'FAIL' : 'SKIPPED'}: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
 }
 
@@ -102,7 +101,6 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
 
   afterAll(async () => {
     if (editor && editor.blockedExternal.length) {
-      // eslint-disable-next-line no-console
       console.log(`[e2e] editor: blocked ${editor.blockedExternal.length} external request(s), e.g. ${editor.blockedExternal[0]}`);
     }
     await editor?.close();

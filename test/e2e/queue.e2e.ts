@@ -47,7 +47,6 @@ async function eventually<T>(what: string, fn: () => T | undefined | false, time
 const services = JSON.parse(process.env.E2E_QUEUE_SERVICES || '{"ok":true,"problems":[]}') as { ok: boolean; problems: string[] };
 const describeQueue = services.ok || inCI ? describe : describe.skip;
 if (!services.ok) {
-  // eslint-disable-next-line no-console
   console.warn(`[e2e] queue mode ${inCI ? 'FAILS' : 'SKIPPED'}: ${services.problems.join('; ')}`);
 }
 
@@ -211,7 +210,6 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
       expect({ id, ranOn: ranOn.length, enqueuedByMain: enqueuedByMain(main, mainOffset, id) }).toEqual({ id, ranOn: 1, enqueuedByMain: true });
     }
     expect(ranOnMain(main, mainOffset, wf.id)).toEqual([]);
-    // eslint-disable-next-line no-console
     console.log(`[e2e ${E2E_N8N_VERSION}] trigger executions per worker: ${JSON.stringify(
       Object.values(placement).flat().reduce<Record<string, number>>((acc, w) => ({ ...acc, [w]: (acc[w] ?? 0) + 1 }), {}),
     )}`);

@@ -74,7 +74,6 @@ describe(`Kallglot Trigger resilience on n8n ${E2E_N8N_VERSION}`, () => {
     expect(secondSession).not.toBe(firstSession);
     expect(sandbox.openStreamCount(firstSession)).toBe(0);
     expect(sandbox.openStreamCount()).toBe(1);
-    // eslint-disable-next-line no-console
     console.log(
       `[e2e ${E2E_N8N_VERSION}] after restart: first session ${firstSession} status=${sandbox.sessions.get(firstSession)!.status} ` +
         `(end called: ${sandbox.requests.some((r) => r.method === 'POST' && r.path === `/v1/sessions/${firstSession}/end`)})`,

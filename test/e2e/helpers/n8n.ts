@@ -53,7 +53,6 @@ export async function startSignedInN8n(opts: StartN8nOptions = {}): Promise<N8nI
  */
 export function skipUnlessCI(problem: string): string {
   if (inCI) throw new Error(`${problem} (CI=true: this is a failure, not a skip)`);
-  // eslint-disable-next-line no-console
   console.warn(`[e2e] SKIPPED: ${problem}`);
   return problem;
 }
@@ -64,7 +63,6 @@ export async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> 
   try {
     return await fn();
   } finally {
-    // eslint-disable-next-line no-console
     console.log(`[e2e ${E2E_N8N_VERSION}] ${label}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 }
