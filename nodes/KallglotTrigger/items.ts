@@ -92,15 +92,10 @@ export function toTurn(event: Extract<StreamEvent, { type: 'transcript.final' }>
 	};
 }
 
-/** The item for one event. Every item has the same keys; fields that do not apply are null. */
-export function eventItem(
-	event: StreamEvent,
-	session: SessionContext,
-	receivedAt: Date,
-	includeRaw: boolean,
-): EventItem {
-	const base = {
-		event: event.type === 'unknown' ? event.wireType : event.type,
+/** The keys every event item has; fields that do not apply stay null. */
+function itemBase(event: string, session: SessionContext, receivedAt: Date) {
+	return {
+		event,
 		sessionId: session.sessionId,
 		speaker: null as string | null,
 		language: null as string | null,
@@ -110,21 +105,24 @@ export function eventItem(
 		sequence: null as number | null,
 		receivedAt: receivedAt.toISOString(),
 	};
-	let extra: Record<string, unknown> = {};
+}
+
+/** The item for one event. The session's end has its own item (endedItem), whichever way it ended. */
+export function eventItem(
+	event: StreamEvent,
+	session: SessionContext,
+	receivedAt: Date,
+	includeRaw: boolean,
+): EventItem {
+	const item: EventItem = itemBase(event.type === 'unknown' ? event.wireType : event.type, session, receivedAt);
 	switch (event.type) {
-		case 'transcript.final':
-			Object.assign(base, {
-				speaker: event.speaker,
-				language: event.language,
-				text: event.text,
-				translation: completeTranslation(event.translation, event.language, session),
-				isFinal: true,
-				sequence: event.sequence,
-			});
-			extra = { timestamp: event.timestamp };
+		case 'transcript.final': {
+			const { timestamp, ...turn } = toTurn(event, session);
+			Object.assign(item, turn, { isFinal: true, timestamp });
 			break;
+		}
 		case 'transcript.partial':
-			Object.assign(base, {
+			Object.assign(item, {
 				speaker: event.speaker,
 				language: event.language,
 				text: event.text,
@@ -132,34 +130,19 @@ export function eventItem(
 				sequence: event.sequence,
 			});
 			break;
-		case 'session.ended':
-			extra = { reason: event.reason };
-			break;
 		case 'session.error':
-			extra = { code: event.code, message: event.message };
+			Object.assign(item, { code: event.code, message: event.message });
 			break;
 		default:
 			break;
 	}
 	// Unknown events are only passed through on request, and then their content is the point.
-	const raw = includeRaw || event.type === 'unknown' ? { raw: event.raw } : {};
-	return { ...base, ...extra, ...raw };
+	if (includeRaw || event.type === 'unknown') item.raw = event.raw;
+	return item;
 }
 
 export function endedItem(session: SessionContext, reason: string | null, receivedAt: Date, stream: Record<string, number>): EventItem {
-	return {
-		event: 'session.ended',
-		sessionId: session.sessionId,
-		speaker: null,
-		language: null,
-		text: null,
-		translation: null,
-		isFinal: null,
-		sequence: null,
-		receivedAt: receivedAt.toISOString(),
-		reason,
-		stream,
-	};
+	return { ...itemBase('session.ended', session, receivedAt), reason, stream };
 }
 
 export function summaryItem(
