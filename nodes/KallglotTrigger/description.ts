@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { createSessionFields } from '../Kallglot/resources/session/create';
+import { sessionIdField } from '../Kallglot/shared/sessionId';
 
 const whenCreating = { sessionSource: ['create'] };
 
@@ -20,16 +21,10 @@ export const properties: INodeProperties[] = [
 			{ name: 'An Existing Session', value: 'existing', description: 'Listen to a session created elsewhere' },
 		],
 	},
-	{
-		displayName: 'Session ID',
-		name: 'sessionId',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'e.g. sess_01HXYZ123456789',
-		description: 'The session to listen to. A fresh stream token is fetched for every connection.',
-		displayOptions: { show: { sessionSource: ['existing'] } },
-	},
+	sessionIdField(
+		{ sessionSource: ['existing'] },
+		'The session to listen to. A fresh stream token is fetched for every connection.',
+	),
 	{
 		displayName: 'When the Session Ends',
 		name: 'afterSessionEnds',

@@ -79,6 +79,12 @@ interface ActiveSession {
 	client: KallglotStreamClient;
 }
 
+const sessionEndedError = (sessionId: string) =>
+	new ListenerStartError(
+		`Session ${sessionId} has already ended`,
+		'An ended session streams nothing. Use a live session, or let the trigger create a new session.',
+	);
+
 function describeStartFailure(error: StreamClientError, sessionId: string): ListenerStartError {
 	switch (error.kind) {
 		case 'unauthorized':
@@ -89,10 +95,7 @@ function describeStartFailure(error: StreamClientError, sessionId: string): List
 		case 'not_found':
 			return new ListenerStartError(`Kallglot does not know session ${sessionId}`, 'Check the Session ID (it starts with sess_).');
 		case 'ended':
-			return new ListenerStartError(
-				`Session ${sessionId} has already ended`,
-				'An ended session streams nothing. Use a live session, or let the trigger create a new session.',
-			);
+			return sessionEndedError(sessionId);
 		case 'timeout':
 			return new ListenerStartError(
 				`The stream of session ${sessionId} did not become ready in time`,
@@ -129,10 +132,7 @@ export class SessionListener {
 			throw this.apiStartError(error, source.kind === 'existing' ? source.sessionId : null);
 		}
 		if (source.kind === 'existing' && (session.status === 'ended' || !session.stream)) {
-			throw new ListenerStartError(
-				`Session ${session.id} has already ended`,
-				'An ended session streams nothing. Use a live session, or let the trigger create a new session.',
-			);
+			throw sessionEndedError(session.id);
 		}
 		await this.listenTo(session, source.kind === 'create');
 	}

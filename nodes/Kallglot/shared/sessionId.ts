@@ -1,17 +1,21 @@
-import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { sessionRef } from '../../shared/wire';
 import { validateParameters } from './validation';
 
-export const sessionIdField = (operation: string): INodeProperties => ({
+/** The Session ID field, shown where `show` says (the trigger uses it too, with its own description). */
+export const sessionIdField = (
+	show: IDisplayOptions['show'],
+	description = 'The ID returned by Session → Create (Kallglot has no endpoint to list sessions)',
+): INodeProperties => ({
 	displayName: 'Session ID',
 	name: 'sessionId',
 	type: 'string',
 	required: true,
 	default: '',
 	placeholder: 'e.g. sess_01HXYZ123456789',
-	description: 'The ID returned by Session → Create (Kallglot has no endpoint to list sessions)',
-	displayOptions: { show: { resource: ['session'], operation: [operation] } },
+	description,
+	displayOptions: { show },
 });
 
 /** The item's Session ID, validated before any request. */

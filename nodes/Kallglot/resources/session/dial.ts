@@ -9,7 +9,7 @@ import { validateParameters } from '../../shared/validation';
 const show = { resource: ['session'], operation: ['dial'] };
 
 export const description: INodeProperties[] = [
-	sessionIdField('dial'),
+	sessionIdField({ resource: ['session'], operation: ['dial'] }),
 	{
 		displayName: 'To',
 		name: 'to',

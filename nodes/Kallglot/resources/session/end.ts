@@ -6,7 +6,7 @@ import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempo
 import { readSessionId, sessionIdField } from '../../shared/sessionId';
 
 export const description: INodeProperties[] = [
-	sessionIdField('end'),
+	sessionIdField({ resource: ['session'], operation: ['end'] }),
 	{
 		displayName: 'Options',
 		name: 'options',

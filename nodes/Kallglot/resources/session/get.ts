@@ -4,7 +4,7 @@ import { kallglotApiRequest } from '../../../shared/transport';
 import { paths } from '../../../shared/wire';
 import { readSessionId, sessionIdField } from '../../shared/sessionId';
 
-export const description: INodeProperties[] = [sessionIdField('get')];
+export const description: INodeProperties[] = [sessionIdField({ resource: ['session'], operation: ['get'] })];
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const id = readSessionId(this, itemIndex);

@@ -4,7 +4,7 @@ import { kallglotApiRequest } from '../../../shared/transport';
 import { paths } from '../../../shared/wire';
 import { readSessionId, sessionIdField } from '../../shared/sessionId';
 
-export const description: INodeProperties[] = [sessionIdField('getTranscript')];
+export const description: INodeProperties[] = [sessionIdField({ resource: ['session'], operation: ['getTranscript'] })];
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const id = readSessionId(this, itemIndex);
