@@ -6,7 +6,7 @@
 import { randomUUID } from 'crypto';
 
 import type { N8nInstance } from '../../scripts/n8n/harness';
-import { E2E_N8N_VERSION, startSignedInN8n, timed } from './helpers/n8n';
+import { E2E_N8N_VERSION, startSignedInN8n, timed, webhookNode } from './helpers/n8n';
 
 describe(`harness on n8n ${E2E_N8N_VERSION}`, () => {
   let n8n: N8nInstance;
@@ -48,15 +48,7 @@ describe(`harness on n8n ${E2E_N8N_VERSION}`, () => {
     const wf = await n8n.importWorkflow({
       name: 'harness: webhook',
       nodes: [
-        {
-          id: randomUUID(),
-          name: 'Webhook',
-          type: 'n8n-nodes-base.webhook',
-          typeVersion: 2,
-          position: [0, 0],
-          webhookId: randomUUID(),
-          parameters: { httpMethod: 'GET', path, responseMode: 'onReceived', options: {} },
-        },
+        webhookNode(path, 'GET', 'onReceived'),
       ],
       connections: {},
     });

@@ -10,7 +10,7 @@ import { randomUUID } from 'crypto';
 
 import { startQueueCluster, type N8nExecution, type N8nInstance, type QueueCluster } from '../../scripts/n8n/harness';
 import { KallglotSandbox } from '../sandbox';
-import { CREDENTIAL_TYPE, E2E_N8N_VERSION, getInstall, inCI, NODE_TYPES, timed } from './helpers/n8n';
+import { CREDENTIAL_TYPE, E2E_N8N_VERSION, getInstall, inCI, NODE_TYPES, timed, webhookNode } from './helpers/n8n';
 
 /** "Worker started execution N" in one of the workers' logs since `offsets`: which worker ran which execution. */
 function workerOf(cluster: QueueCluster, offsets: number[], executionId: string | number): string[] {
@@ -92,15 +92,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
     const wf = await main.importWorkflow({
       name: 'queue: webhook -> set',
       nodes: [
-        {
-          id: randomUUID(),
-          name: 'Webhook',
-          type: 'n8n-nodes-base.webhook',
-          typeVersion: 2,
-          position: [0, 0],
-          webhookId: randomUUID(),
-          parameters: { httpMethod: 'POST', path, responseMode: 'onReceived', options: {} },
-        },
+        webhookNode(path, 'POST', 'onReceived'),
         {
           id: randomUUID(),
           name: 'Set',
@@ -224,15 +216,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
       {
         name: 'queue: webhook -> Kallglot Session Create',
         nodes: [
-          {
-            id: randomUUID(),
-            name: 'Webhook',
-            type: 'n8n-nodes-base.webhook',
-            typeVersion: 2,
-            position: [0, 0],
-            webhookId: randomUUID(),
-            parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
-          },
+          webhookNode(path, 'POST', 'lastNode'),
           {
             id: randomUUID(),
             name: 'Create Session',

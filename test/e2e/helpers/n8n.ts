@@ -2,6 +2,7 @@
  * Shared helpers for the e2e suite: which n8n is under test, starting it signed in with a
  * public-API key, and the skip-outside-CI rule for optional infrastructure.
  */
+import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -123,4 +124,17 @@ export function registered<T extends { name: string }>(list: T[], name: string, 
     throw new Error(`${what} ${name} is not registered in n8n ${E2E_N8N_VERSION} (ours that are: ${ours.join(', ') || 'none'})`);
   }
   return found;
+}
+
+/** A Webhook trigger node at `path` (n8n 2.x shape), for workflows the tests start over HTTP. */
+export function webhookNode(path: string, httpMethod: 'GET' | 'POST', responseMode: 'onReceived' | 'lastNode') {
+  return {
+    id: randomUUID(),
+    name: 'Webhook',
+    type: 'n8n-nodes-base.webhook',
+    typeVersion: 2,
+    position: [0, 0] as [number, number],
+    webhookId: randomUUID(),
+    parameters: { httpMethod, path, responseMode, options: {} },
+  };
 }
