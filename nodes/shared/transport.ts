@@ -101,24 +101,24 @@ export async function getBaseUrl(this: KallglotContext, itemIndex?: number): Pro
 	}
 }
 
+/** `error` is the parsed envelope's content, or undefined when the body was not an envelope. */
 function apiError(
 	ctx: KallglotContext,
 	status: number,
-	body: unknown,
+	error: KallglotError | undefined,
 	responseHeaders: unknown,
 	itemIndex?: number,
 ): NodeApiError {
-	const parsed = errorEnvelope.safeParse(body);
-	const error: KallglotError = parsed.success ? parsed.data.error : {};
-	const requestId = error.request_id ?? header(responseHeaders, wireHeaders.requestId);
-	const code = error.code ?? `http_${status}`;
-	const message = `Kallglot ${status} ${code}: ${error.message ?? 'no error message'}`;
+	const fields: KallglotError = error ?? {};
+	const requestId = fields.request_id ?? header(responseHeaders, wireHeaders.requestId);
+	const code = fields.code ?? `http_${status}`;
+	const message = `Kallglot ${status} ${code}: ${fields.message ?? 'no error message'}`;
 	const details = [
-		error.param ? `Field: ${error.param}.` : '',
-		(error.code && CODE_GUIDANCE[error.code]) ?? GUIDANCE[status] ?? '',
+		fields.param ? `Field: ${fields.param}.` : '',
+		(fields.code && CODE_GUIDANCE[fields.code]) ?? GUIDANCE[status] ?? '',
 		requestId ? `Kallglot request ID: ${requestId} (quote it to Kallglot support).` : '',
 	].filter(Boolean);
-	const envelope: JsonObject = parsed.success
+	const envelope: JsonObject = error
 		? ({ error: { ...error, request_id: requestId } } as JsonObject)
 		: { error: { code, message: `HTTP ${status}`, request_id: requestId ?? null } };
 	return new NodeApiError(ctx.getNode(), envelope, {
@@ -190,13 +190,14 @@ export async function kallglotApiRequest(
 		if (status >= 200 && status < 300) return response.body as IDataObject;
 
 		const parsed = errorEnvelope.safeParse(response.body);
-		const wait = retryAfterMs(response.headers, parsed.success ? parsed.data.error : undefined);
-		const retryable = retryOn.has(status) && (status !== 409 || parsed.data?.error.code === 'idempotency_conflict');
+		const error = parsed.success ? parsed.data.error : undefined;
+		const wait = retryAfterMs(response.headers, error);
+		const retryable = retryOn.has(status) && (status !== 409 || error?.code === 'idempotency_conflict');
 		const delay = wait ?? backoffMs(attempt, policy);
 		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && !request.signal?.aborted) {
 			await pause(delay);
 			continue;
 		}
-		throw apiError(this, status, response.body, response.headers, request.itemIndex);
+		throw apiError(this, status, error, response.headers, request.itemIndex);
 	}
 }
