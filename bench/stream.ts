@@ -7,7 +7,7 @@
  */
 import { KallglotStreamClient } from '../nodes/shared/stream';
 import { eventIdentity, parseServerFrame } from '../nodes/shared/wire';
-import { KallglotSandbox } from '../test/sandbox';
+import { KallglotSandbox } from '../sandbox';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 50_000);
 

@@ -9,7 +9,7 @@ import { join } from 'path';
 
 import { ensureN8n } from '../n8n/install';
 import { startN8n, type N8nInstance } from '../n8n/harness';
-import { KallglotSandbox, SANDBOX_AGENT_ID } from '../../test/sandbox';
+import { KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 
 const keep = process.argv.includes('--keep');
 const CALL_INTERVAL_MS = Number(process.env.DEMO_FRAME_INTERVAL_MS ?? 350);

@@ -11,7 +11,7 @@ import * as path from 'path';
 
 import type { N8nInstance } from '../../scripts/n8n/harness';
 import { REPO_ROOT } from '../../scripts/n8n/harness';
-import { KallglotSandbox, SANDBOX_AGENT_ID } from '../sandbox';
+import { KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 import {
   CHROMIUM_PATH,
   closeNode,

@@ -4,7 +4,7 @@
  * against the Kallglot sandbox.
  */
 import type { N8nInstance } from '../../scripts/n8n/harness';
-import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID } from '../sandbox';
+import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 import { E2E_N8N_VERSION, startSignedInN8n, timed } from './helpers/n8n';
 import { exampleWorkflow, sandboxCredential, startCrm, waitFor, waitForListenedSession, type CredentialRef } from './helpers/kallglot';
 

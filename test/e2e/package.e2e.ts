@@ -3,7 +3,7 @@
  * the kallglotApi credential test works against the Kallglot sandbox through n8n's own API.
  */
 import type { N8nInstance } from '../../scripts/n8n/harness';
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 import {
   CREDENTIAL_TYPE,
   E2E_N8N_VERSION,

@@ -9,7 +9,7 @@
 import { randomUUID } from 'crypto';
 
 import { startQueueCluster, type N8nExecution, type N8nInstance, type QueueCluster } from '../../scripts/n8n/harness';
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 import { CREDENTIAL_TYPE, E2E_N8N_VERSION, getInstall, inCI, NODE_TYPES, timed, webhookNode } from './helpers/n8n';
 
 /** "Worker started execution N" in one of the workers' logs since `offsets`: which worker ran which execution. */

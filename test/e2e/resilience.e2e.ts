@@ -6,7 +6,7 @@
  *   played call produces executions.
  */
 import type { N8nInstance } from '../../scripts/n8n/harness';
-import { BILINGUAL_CALL, KallglotSandbox } from '../sandbox';
+import { BILINGUAL_CALL, KallglotSandbox } from '../../sandbox';
 import { E2E_N8N_VERSION, startSignedInN8n, timed } from './helpers/n8n';
 import { sandboxCredential, triggerItems, triggerWorkflow, waitFor, waitForListenedSession, type CredentialRef } from './helpers/kallglot';
 

@@ -8,7 +8,7 @@
 import { randomUUID } from 'crypto';
 
 import type { N8nInstance } from '../../scripts/n8n/harness';
-import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID } from '../sandbox';
+import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 import { E2E_N8N_VERSION, NODE_TYPES, startSignedInN8n, timed } from './helpers/n8n';
 import { sandboxCredential, triggerItems, triggerWorkflow, waitFor, waitForListenedSession, type CredentialRef } from './helpers/kallglot';
 

@@ -1,4 +1,4 @@
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 import { runKallglotNode } from '../helpers/engine';
 
 let sandbox: KallglotSandbox;

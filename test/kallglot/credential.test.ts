@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { KallglotApi } from '../../credentials/KallglotApi.credentials';
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 
 const credentialType = new KallglotApi();
 

@@ -1,5 +1,5 @@
 import { searchAgents } from '../../nodes/Kallglot/listSearch/searchAgents';
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 import { loadOptionsContext, runKallglotNode } from '../helpers/engine';
 
 let sandbox: KallglotSandbox;

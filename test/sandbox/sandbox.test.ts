@@ -1,5 +1,5 @@
 /** REST side of the Kallglot sandbox: auth, sessions, validation, credits, idempotency, limits, faults, agents. */
-import { KallglotSandbox, SANDBOX_AGENT_ID, SANDBOX_API_KEY } from './index';
+import { KallglotSandbox, SANDBOX_AGENT_ID, SANDBOX_API_KEY } from '../../sandbox';
 import { api, createSession, eventually } from './test-helpers';
 
 let sb: KallglotSandbox;

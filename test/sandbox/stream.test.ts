@@ -1,5 +1,5 @@
 /** WebSocket side of the Kallglot sandbox: handshakes, client frames, the scripted call, stream faults. */
-import { BILINGUAL_CALL, KallglotSandbox, expectedCallFrames } from './index';
+import { BILINGUAL_CALL, KallglotSandbox, expectedCallFrames } from '../../sandbox';
 import { HandshakeRefused, StreamClient, api, createSession, eventually, withoutTimestamps } from './test-helpers';
 
 let sb: KallglotSandbox;

@@ -1,6 +1,6 @@
 /** Helpers for the sandbox's own jest tests: a REST caller and a recording WebSocket client. */
 import { WebSocket } from 'ws';
-import type { KallglotSandbox } from './server';
+import type { KallglotSandbox } from '../../sandbox/server';
 
 export interface ApiResponse {
 	status: number;

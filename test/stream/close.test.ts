@@ -2,7 +2,7 @@
  * close() during connect, during backoff and while streaming: idempotent, sockets closed on the
  * server side, no callback afterwards, no timer or socket left behind.
  */
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 import { KallglotStreamClient, type EndpointResult } from '../../nodes/shared/stream/client';
 import { StreamClientError } from '../../nodes/shared/stream/errors';
 import {

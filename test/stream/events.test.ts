@@ -3,7 +3,7 @@
  * unknown events, throwing callbacks, secrets in logs.
  */
 import { createServer } from 'node:net';
-import { BILINGUAL_CALL, KallglotSandbox, expectedCallFrames } from '../sandbox';
+import { BILINGUAL_CALL, KallglotSandbox, expectedCallFrames } from '../../sandbox';
 import { KallglotStreamClient } from '../../nodes/shared/stream/client';
 import { StreamClientError } from '../../nodes/shared/stream/errors';
 import type { StreamEvent } from '../../nodes/shared/wire';

@@ -3,7 +3,7 @@
  * (what the trigger does with GET /v1/sessions/{id}), a client with recorded callbacks, waits.
  */
 import type { WebSocket } from 'ws';
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 import {
 	KallglotStreamClient,
 	type EndpointResult,

@@ -2,7 +2,7 @@
  * Reconnects against the Kallglot sandbox: drops with fresh tokens and replay de-duplication,
  * keepalive death, session end, give-up, 401 on reconnect, permanent resolver errors.
  */
-import { KallglotSandbox, expectedCallFrames } from '../sandbox';
+import { KallglotSandbox, expectedCallFrames } from '../../sandbox';
 import { KallglotStreamClient, type EndpointResult } from '../../nodes/shared/stream/client';
 import {
 	ResolveError,

@@ -1,4 +1,4 @@
-import { BILINGUAL_CALL, KallglotSandbox } from '../sandbox';
+import { BILINGUAL_CALL, KallglotSandbox } from '../../sandbox';
 import { activateTrigger, logLines, type ActiveTrigger } from '../helpers/trigger';
 
 let sandbox: KallglotSandbox;

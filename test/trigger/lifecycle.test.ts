@@ -1,6 +1,6 @@
 import { TriggerCloseError } from 'n8n-workflow';
 
-import { KallglotSandbox } from '../sandbox';
+import { KallglotSandbox } from '../../sandbox';
 import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
 
 let sandbox: KallglotSandbox;

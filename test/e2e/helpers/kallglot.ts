@@ -10,7 +10,7 @@ import { join } from 'path';
 
 import type { N8nExecution, N8nInstance, WorkflowJson } from '../../../scripts/n8n/harness';
 import { REPO_ROOT } from '../../../scripts/n8n/harness';
-import type { KallglotSandbox } from '../../sandbox';
+import type { KallglotSandbox } from '../../../sandbox';
 import { CREDENTIAL_TYPE, NODE_TYPES } from './n8n';
 
 export type CredentialRef = { id: string; name: string };
