@@ -2,7 +2,10 @@
  * Stream events as workflow items: one documented, normalized shape, whatever the wire sent.
  * Plain data in, plain data out, so the mapping can be read and tested on its own.
  */
-import type { StreamEvent, Translation } from '../shared/wire';
+import { completeTranslation, itemBase, turnItem, type EventItem, type SessionContext, type Turn } from '../shared/transcriptItems';
+import type { StreamEvent } from '../shared/wire';
+
+export type { EventItem, SessionContext, Turn } from '../shared/transcriptItems';
 
 /** What the builder chose under Events. `translations` = finals that carry a translation. */
 export type EventChoice = 'finals' | 'translations' | 'partials' | 'ready' | 'ended' | 'errors';
@@ -16,42 +19,10 @@ export interface EventSelection {
 	passUnknown: boolean;
 }
 
-export interface SessionContext {
-	sessionId: string;
-	sourceLanguage: string | null;
-	targetLanguage: string | null;
-}
-
-export interface Turn {
-	sequence: number | null;
-	speaker: string;
-	language: string | null;
-	text: string;
-	translation: Translation | null;
-	timestamp: string | null;
-}
-
-export type EventItem = Record<string, unknown>;
-
 function matchesFilters(speaker: string, language: string | null, selection: EventSelection): boolean {
 	if (selection.speakers.size && !selection.speakers.has(speaker.toLowerCase())) return false;
 	if (selection.languages.size && !(language && selection.languages.has(language.toLowerCase()))) return false;
 	return true;
-}
-
-/**
- * A plain-string translation carries no language; in a two-language session it is the other
- * party's language, which the session tells us.
- */
-export function completeTranslation(
-	translation: Translation | null,
-	language: string | null,
-	session: SessionContext,
-): Translation | null {
-	if (!translation || translation.language) return translation;
-	const { sourceLanguage: a, targetLanguage: b } = session;
-	const other = language && a && b ? (language === a ? b : language === b ? a : null) : null;
-	return { language: other, text: translation.text };
 }
 
 /** Whether an event is one the builder asked for. */
@@ -92,21 +63,6 @@ export function toTurn(event: Extract<StreamEvent, { type: 'transcript.final' }>
 	};
 }
 
-/** The keys every event item has; fields that do not apply stay null. */
-function itemBase(event: string, session: SessionContext, receivedAt: Date) {
-	return {
-		event,
-		sessionId: session.sessionId,
-		speaker: null as string | null,
-		language: null as string | null,
-		text: null as string | null,
-		translation: null as Translation | null,
-		isFinal: null as boolean | null,
-		sequence: null as number | null,
-		receivedAt: receivedAt.toISOString(),
-	};
-}
-
 /** The item for one event. The session's end has its own item (endedItem), whichever way it ended. */
 export function eventItem(
 	event: StreamEvent,
@@ -116,11 +72,9 @@ export function eventItem(
 ): EventItem {
 	const item: EventItem = itemBase(event.type === 'unknown' ? event.wireType : event.type, session, receivedAt);
 	switch (event.type) {
-		case 'transcript.final': {
-			const { timestamp, ...turn } = toTurn(event, session);
-			Object.assign(item, turn, { isFinal: true, timestamp });
+		case 'transcript.final':
+			Object.assign(item, turnItem(event.type, toTurn(event, session), session, receivedAt));
 			break;
-		}
 		case 'transcript.partial':
 			Object.assign(item, {
 				speaker: event.speaker,
