@@ -153,7 +153,7 @@ export const properties: INodeProperties[] = [
 				default: 10,
 				typeOptions: { minValue: 1 },
 				description:
-					'Consecutive failed attempts before the trigger reports an error (n8n then runs the error workflow and re-activates it later)',
+					'Consecutive failed attempts before the trigger reports an error (n8n then runs the error workflow and re-activates it later). A connection that got session.ready and stayed up 5 seconds counts as a success: it resets the count and the wait.',
 			},
 			{
 				displayName: 'Max Reconnect Delay',
@@ -161,7 +161,7 @@ export const properties: INodeProperties[] = [
 				type: 'number',
 				default: 30,
 				typeOptions: { minValue: 1 },
-				hint: 'In seconds: the longest wait between attempts (the wait doubles from 1 s, with jitter)',
+				hint: 'In seconds: the longest wait between attempts. The first retry after a working connection comes within 0.25 s, then the wait doubles from 1 s, with jitter.',
 			},
 			{
 				displayName: 'Pass Through Unknown Events',

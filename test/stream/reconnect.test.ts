@@ -3,7 +3,7 @@
  * keepalive death, session end, give-up, 401 on reconnect, permanent resolver errors.
  */
 import { KallglotSandbox, expectedCallFrames } from '../../sandbox';
-import { KallglotStreamClient, type EndpointResult } from '../../nodes/shared/stream/client';
+import { FIRST_RETRY_MAX_MS, KallglotStreamClient, type EndpointResult } from '../../nodes/shared/stream/client';
 import {
 	ResolveError,
 	api,
@@ -14,6 +14,7 @@ import {
 	recordingClient,
 	restResolver,
 	secretsOf,
+	serverSockets,
 	sleep,
 	waitFor,
 } from './helpers';
@@ -231,6 +232,63 @@ describe('session end', () => {
 	});
 });
 
+describe('the retry budget counts consecutive failed attempts only', () => {
+	const reconnectDelays = (rec: ReturnType<typeof recorder>) =>
+		rec.logs
+			.map((l) => /reconnect attempt (\d+) of \d+ in (\d+) ms/.exec(l.msg))
+			.filter((m): m is RegExpExecArray => m !== null)
+			.map((m) => ({ attempt: Number(m[1]), delayMs: Number(m[2]) }));
+
+	it('eleven drops, each after a connection that lived past the threshold: no give-up, backoff back at its start each time', async () => {
+		const session = await createSession(sandbox);
+		const rec = recorder();
+		const client = track(
+			recordingClient(rec, {
+				resolveEndpoint: restResolver(sandbox, session.id),
+				// a budget far below the number of drops: only resets keep the client alive
+				reconnect: { initialDelayMs: 200, maxDelayMs: 2000, maxAttempts: 3, stableAfterMs: 100 },
+			}),
+		);
+		await client.start();
+		for (let drop = 1; drop <= 11; drop++) {
+			await waitFor(`connection ${drop} counted as a success`, () => client.state === 'open' && client.budget.stable, 10_000);
+			for (const ws of serverSockets(sandbox, session.id)) ws.terminate();
+			await waitFor(`reconnect ${drop}`, () => rec.reconnected.length === drop, 10_000);
+		}
+		expect(rec.gaveUp).toEqual([]);
+		expect(rec.reconnected.map((r) => r.attempts)).toEqual(Array(11).fill(1));
+		const delays = reconnectDelays(rec);
+		expect(delays).toHaveLength(11);
+		// every retry was attempt 1 again, with the quick first delay (not 200 → 400 → 800 …)
+		expect(delays.every((d) => d.attempt === 1 && d.delayMs <= FIRST_RETRY_MAX_MS)).toBe(true);
+		expect(client.budget.failedAttempts).toBeLessThanOrEqual(1);
+	});
+
+	it('a server that accepts and drops at once: each short-lived connection is a failed attempt, and the client gives up', async () => {
+		const session = await createSession(sandbox);
+		const rec = recorder();
+		const client = track(
+			recordingClient(rec, {
+				resolveEndpoint: restResolver(sandbox, session.id),
+				reconnect: { initialDelayMs: 10, maxDelayMs: 40, maxAttempts: 4, stableAfterMs: 5000 },
+			}),
+		);
+		await client.start();
+		// every connection is cut right after session.ready
+		sandbox.setStreamFaults(session.id, { dropAfterFrames: 1, dropTimes: 1000 });
+		client.send('{"type":"ping"}');
+		await waitFor('onGiveUp', () => rec.gaveUp.length > 0, 10_000);
+		await sleep(150);
+		expect(rec.gaveUp).toHaveLength(1);
+		expect(rec.gaveUp[0].message).toMatch(/gave up after 4 consecutive failed reconnect attempt/);
+		// the first connection plus exactly maxAttempts reconnects: bounded, no tight loop
+		expect(handshakesOf(sandbox, session.id).filter((h) => h.status === 101)).toHaveLength(5);
+		const delays = reconnectDelays(rec);
+		expect(delays.map((d) => d.attempt)).toEqual([1, 2, 3, 4]);
+		expect(client.state).toBe('closed');
+	});
+});
+
 describe('give-up', () => {
 	it('calls onGiveUp once after maxAttempts refused handshakes, then stops', async () => {
 		const session = await createSession(sandbox);
@@ -247,7 +305,7 @@ describe('give-up', () => {
 		await sleep(150);
 		expect(rec.gaveUp).toHaveLength(1);
 		expect(rec.gaveUp[0]).toMatchObject({ kind: 'refused', status: 503, attempts: 3 });
-		expect(rec.gaveUp[0].message).toMatch(/gave up after 3 reconnect attempt/);
+		expect(rec.gaveUp[0].message).toMatch(/gave up after 3 consecutive failed reconnect attempt/);
 		expect(handshakesOf(sandbox, session.id).map((h) => h.status)).toEqual([101, 503, 503, 503]);
 		expect(client.state).toBe('closed');
 		expect(rec.ended).toEqual([]);

@@ -3,6 +3,8 @@
  *
  * attempt n (1-based) waits base(n) = min(maxDelayMs, initialDelayMs × multiplier^(n-1)), then
  * jitter spreads it uniformly over base × [1 - jitter, 1 + jitter], clamped to [0, maxDelayMs].
+ * With `firstDelayMs`, attempt 1 waits uniformly over [0, firstDelayMs] instead (a quick first
+ * retry after a connection that was working) and attempt n ≥ 2 waits what attempt n-1 would.
  */
 
 export interface BackoffPolicy {
@@ -11,6 +13,8 @@ export interface BackoffPolicy {
 	multiplier: number;
 	/** ± fraction of the delay, 0..1. */
 	jitter: number;
+	/** When set: the longest wait before attempt 1 (uniform from 0); later attempts shift by one. */
+	firstDelayMs?: number;
 }
 
 export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
@@ -34,6 +38,10 @@ export function normalizeBackoff(policy: Partial<BackoffPolicy> = {}): BackoffPo
 	}
 	if (!(Number.isFinite(p.multiplier) && p.multiplier >= 1)) throw new RangeError('multiplier must be a number >= 1');
 	if (!(Number.isFinite(p.jitter) && p.jitter >= 0 && p.jitter <= 1)) throw new RangeError('jitter must be between 0 and 1');
+	if (policy.firstDelayMs !== undefined) {
+		if (!(Number.isFinite(policy.firstDelayMs) && policy.firstDelayMs >= 0)) throw new RangeError('firstDelayMs must be a number >= 0');
+		p.firstDelayMs = Math.min(policy.firstDelayMs, p.maxDelayMs);
+	}
 	return p;
 }
 
@@ -47,10 +55,14 @@ export function baseDelay(attempt: number, policy: BackoffPolicy): number {
 
 /** The jittered delay in whole milliseconds. `random` returns a number in [0, 1). */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-	const base = baseDelay(attempt, policy);
 	let r = random();
 	if (!Number.isFinite(r)) r = 0.5;
 	r = Math.min(1, Math.max(0, r));
+	if (policy.firstDelayMs !== undefined) {
+		if (Math.floor(attempt) <= 1) return Math.round(policy.firstDelayMs * r);
+		return backoffDelay(attempt - 1, { ...policy, firstDelayMs: undefined }, () => r);
+	}
+	const base = baseDelay(attempt, policy);
 	const jittered = base * (1 + policy.jitter * (2 * r - 1));
 	return Math.round(Math.min(policy.maxDelayMs, Math.max(0, jittered)));
 }

@@ -5,7 +5,10 @@
  * - Every connection attempt asks `resolveEndpoint` for a fresh URL + token (tokens expire five
  *   minutes after issue and are only checked at the handshake).
  * - Unexpected closes, socket errors and a silent stream (keepalive) lead to reconnects with
- *   exponential backoff and jitter; the attempt counter resets after a stable connection.
+ *   exponential backoff and jitter. Only consecutive FAILED attempts count: a connection that got
+ *   session.ready and then stayed up STABLE_AFTER_MS (5 s) resets the count and the backoff, and
+ *   the first retry after such a connection comes within FIRST_RETRY_MAX_MS. A connection that
+ *   drops sooner counts as failed, so a server that accepts and drops at once meets the budget.
  * - Frames replayed after a reconnect are dropped by identity (wire.eventIdentity).
  * - Bad frames (invalid JSON, schema, oversized, binary) are counted and skipped; the stream goes on.
  * - One listener of each kind per socket; a socket's listeners are removed before the next socket
@@ -50,10 +53,15 @@ export interface StreamLogger {
 	error(msg: string): void;
 }
 
+/** A connection that got session.ready and stayed up this long was a success. */
+export const STABLE_AFTER_MS = 5000;
+/** The first retry after a successful connection waits at most this long (uniform from 0). */
+export const FIRST_RETRY_MAX_MS = 250;
+
 export interface ReconnectOptions extends Partial<BackoffPolicy> {
 	/** Consecutive failed attempts before giving up; default 10. */
 	maxAttempts?: number;
-	/** A connection open this long resets the attempt counter; default 60000. */
+	/** A connection up this long after session.ready resets the attempt counter; default STABLE_AFTER_MS. */
 	stableAfterMs?: number;
 }
 
@@ -179,6 +187,8 @@ export class KallglotStreamClient {
 	private lostAt = 0;
 	private outageAttempts = 0;
 	private lastFailure: StreamClientError | null = null;
+	/** The current connection got session.ready and lasted stableAfterMs. */
+	private connectionStable = false;
 
 	constructor(options: StreamClientOptions) {
 		if (typeof options?.resolveEndpoint !== 'function') throw new TypeError('resolveEndpoint must be a function');
@@ -190,8 +200,8 @@ export class KallglotStreamClient {
 		this.connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 10000);
 		const reconnect = options.reconnect ?? {};
 		this.maxAttempts = positive('reconnect.maxAttempts', reconnect.maxAttempts, 10, true);
-		this.stableAfterMs = positive('reconnect.stableAfterMs', reconnect.stableAfterMs, 60000);
-		this.backoff = new Backoff(reconnect);
+		this.stableAfterMs = positive('reconnect.stableAfterMs', reconnect.stableAfterMs, STABLE_AFTER_MS);
+		this.backoff = new Backoff({ firstDelayMs: FIRST_RETRY_MAX_MS, ...reconnect });
 		this.dedupe = new RecentIdentities(positive('dedupeWindow', options.dedupeWindow, 10000, true));
 	}
 
@@ -267,6 +277,14 @@ export class KallglotStreamClient {
 			this.log('warn', `could not send a frame: ${describeError(error)}`);
 			return false;
 		}
+	}
+
+	/**
+	 * Where the retry budget stands: `stable` once the open connection counted as a success (it
+	 * reset the counter), `failedAttempts` = consecutive failed attempts so far.
+	 */
+	get budget(): { stable: boolean; failedAttempts: number } {
+		return { stable: this.connectionStable, failedAttempts: this.backoff.attempts };
 	}
 
 	/**
@@ -399,11 +417,17 @@ export class KallglotStreamClient {
 			if (this.socket) this.sendPing(this.socket);
 		});
 		this.armWatchdog(2 * this.pingIntervalMs);
+		attempt.opened();
+	}
+
+	/** session.ready on the current connection: once it has lasted stableAfterMs, it was a success. */
+	private onReady(): void {
+		if (this.timers.has('stable') || this.connectionStable) return;
 		this.setTimer('stable', this.stableAfterMs, () => {
-			if (this.backoff.attempts > 0) this.log('debug', `connection stable for ${this.stableAfterMs} ms: attempt counter reset`);
+			this.connectionStable = true;
+			if (this.backoff.attempts > 0) this.log('debug', `connection up for ${this.stableAfterMs} ms: attempt counter and backoff reset`);
 			this.backoff.reset();
 		});
-		attempt.opened();
 	}
 
 	private failAttempt(attempt: Attempt, error: StreamClientError): void {
@@ -446,6 +470,7 @@ export class KallglotStreamClient {
 			return;
 		}
 		const event = parsed.event;
+		if (event.type === 'session.ready') this.onReady();
 		if (event.type === 'pong') return;
 		if (event.type === 'unknown') {
 			this.counters.unknownEvents++;
@@ -541,6 +566,7 @@ export class KallglotStreamClient {
 		this.lastFailure = new StreamClientError('network', `connection lost: ${reason}`);
 		this.lostAt = performance.now();
 		this.outageAttempts = 0;
+		this.connectionStable = false;
 		this.scheduleReconnect();
 	}
 
@@ -613,7 +639,7 @@ export class KallglotStreamClient {
 			last?.kind ?? 'network',
 			error?.permanent
 				? `Kallglot stream stopped: ${error.message}`
-				: `Kallglot stream lost: gave up after ${attempts} reconnect attempt(s)${last ? `; last error: ${last.message}` : ''}`,
+				: `Kallglot stream lost: gave up after ${attempts} consecutive failed reconnect attempt(s)${last ? `; last error: ${last.message}` : ''}`,
 			{ status: last?.status, permanent: last?.permanent, attempts },
 		);
 		this.log('error', failure.message);
