@@ -93,6 +93,19 @@ export class ControlApi {
 				sb.setStreamFaults(sessionId, parseStreamFaults(faults));
 				return ok({ ok: true }, 201);
 			}
+			case 'POST /_sandbox/post-call-faults': {
+				// {"failRecordings": N, "failAnalyses": N}: the next N to finish end `failed`.
+				if (!isPlainObject(body)) return problem(400, 'body must be {failRecordings?: number, failAnalyses?: number}');
+				const { failRecordings, failAnalyses } = body;
+				for (const [name, value] of [['failRecordings', failRecordings], ['failAnalyses', failAnalyses]] as const) {
+					if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
+						return problem(400, `${name} must be a non-negative integer`);
+					}
+				}
+				if (typeof failRecordings === 'number') sb.postCall.failNext('recordings', failRecordings);
+				if (typeof failAnalyses === 'number') sb.postCall.failNext('analyses', failAnalyses);
+				return ok({ ok: true }, 201);
+			}
 			case 'GET /_sandbox/stats':
 				return ok(sb.stats());
 			case 'GET /_sandbox/sessions':

@@ -55,3 +55,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 	});
 	res.end(payload);
 }
+
+export function sendBytes(res: ServerResponse, status: number, body: Buffer, headers: Record<string, string>): void {
+	if (res.headersSent || res.destroyed) return;
+	res.writeHead(status, { 'Content-Length': String(body.length), ...headers });
+	res.end(body);
+}

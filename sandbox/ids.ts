@@ -15,3 +15,5 @@ export const newRequestId = (): string => `req_${randomString(24, MIXED_ALNUM)}`
 /** Test-mode stream token (`kst_live_…` in production). */
 export const newStreamToken = (): string => `kst_test_${randomString(32, MIXED_ALNUM)}`;
 export const newCallId = (): string => `call_${randomString(26, UPPER_ALNUM)}`;
+export const newRecordingId = (): string => `rec_${randomString(26, UPPER_ALNUM)}`;
+export const newAnalysisId = (): string => `anl_${randomString(26, UPPER_ALNUM)}`;

@@ -8,14 +8,19 @@ export {
 	translationShapeAt,
 	type ScriptUtterance,
 } from './script';
+export { analysisResource, recordingResource, type PostCallStore } from './post-call';
+export { WAV_BIT_DEPTH, WAV_SAMPLE_RATE } from './wav';
 export type {
 	Agent,
+	AnalysisPart,
 	PlayOptions,
 	RateLimitOptions,
 	RecordedHandshake,
 	RecordedRequest,
 	RestFault,
+	SandboxAnalysis,
 	SandboxOptions,
+	SandboxRecording,
 	SandboxSession,
 	ScriptFrame,
 	SessionMode,

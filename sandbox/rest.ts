@@ -6,9 +6,10 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, defaultCodeForStatus } from './errors';
 import type { RestFaultQueue } from './faults';
-import { flattenHeaders, parseJsonBody, queryObject, readBody, sendJson } from './http-util';
+import { flattenHeaders, parseJsonBody, queryObject, readBody, sendBytes, sendJson } from './http-util';
 import { newCallId, newRequestId } from './ids';
 import type { IdempotencyOutcome, IdempotencyStore } from './idempotency';
+import { analysisResource, recordingFileName, recordingResource, type PostCallStore } from './post-call';
 import type { FixedWindowRateLimiter, RateLimitVerdict } from './rate-limit';
 import {
 	createSessionRecord,
@@ -17,13 +18,20 @@ import {
 	transcriptResource,
 	type StreamTicket,
 } from './sessions';
-import type { Agent, JsonObject, RecordedRequest, RestFault, SandboxSession } from './types';
-import { validateCreateSession, validateDial, validateListLimit } from './validation';
+import type { Agent, JsonObject, RecordedRequest, RestFault, SandboxRecording, SandboxSession } from './types';
+import {
+	validateAnalysisRequest,
+	validateCreateSession,
+	validateDial,
+	validateListLimit,
+	type ValidationResult,
+} from './validation';
 
 /** Sandbox state the endpoint handlers read and change. */
 export interface RestBackend {
 	readonly sessions: Map<string, SandboxSession>;
 	readonly agents: Agent[];
+	readonly postCall: PostCallStore;
 	credits: number;
 	creditsUsed: number;
 	issueStreamTicket(session: SandboxSession): StreamTicket;
@@ -46,6 +54,8 @@ interface RestResult {
 	status: number;
 	body: unknown;
 	headers?: Record<string, string>;
+	/** A binary response (the recording audio): sent as-is instead of `body` as JSON. */
+	bytes?: Buffer;
 }
 
 interface HandlerContext {
@@ -66,13 +76,13 @@ interface Route {
 /** X-API-Credits-Remaining when credits are unlimited (a header must stay numeric). */
 const UNLIMITED_CREDITS_HEADER = '999999';
 
-/** Routes the contract lists but the sandbox does not serve: answered 501, not 404. */
-const UNSERVED_ROUTES: RegExp[] = [
-	/^\/v1\/sessions\/[^/]+\/recordings$/,
-	/^\/v1\/sessions\/[^/]+\/analysis$/,
-	/^\/v1\/recordings\/[^/]+(\/audio)?$/,
-	/^\/v1\/analyses\/[^/]+$/,
-];
+/** The validated body, or the contract's error: 400 when the body itself is wrong, else 422 naming the field. */
+function validBody<T>(validation: ValidationResult<T>): T {
+	if (validation.ok) return validation.value;
+	const { param, message } = validation.issue;
+	if (param === 'body') throw new ApiError(400, 'invalid_request', message);
+	throw new ApiError(422, 'validation_error', message, param);
+}
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>` (contract §1). */
 function presentedApiKey(headers: IncomingHttpHeaders): string | null {
@@ -100,6 +110,7 @@ export class RestApi {
 				idempotent: false,
 				handle: (c) => this.transcript(c),
 			},
+			...this.postCallRoutes(),
 			{ method: 'GET', pattern: /^\/v1\/agents$/, idempotent: false, handle: (c) => this.listAgents(c) },
 			{ method: 'GET', pattern: /^\/v1\/agents\/([^/]+)$/, idempotent: false, handle: (c) => this.getAgent(c) },
 		];
@@ -126,7 +137,9 @@ export class RestApi {
 		let verdict: RateLimitVerdict = this.gates.limiter.peek(apiKey ?? 'anonymous');
 		const reply = (result: RestResult): void => {
 			record.status = result.status;
-			sendJson(res, result.status, result.body, { ...this.standardHeaders(requestId, verdict), ...result.headers });
+			const headers = { ...this.standardHeaders(requestId, verdict), ...result.headers };
+			if (result.bytes !== undefined) sendBytes(res, result.status, result.bytes, headers);
+			else sendJson(res, result.status, result.body, headers);
 			this.gates.log(`${method} ${path}${url.search} → ${result.status}`);
 		};
 		const replyError = (error: ApiError): void => reply(this.errorResult(error, requestId));
@@ -252,9 +265,6 @@ export class RestApi {
 			if (route.method === method) return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
 		}
 		if (pathKnown) return { error: new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`) };
-		if (UNSERVED_ROUTES.some((r) => r.test(path))) {
-			return { error: new ApiError(501, 'not_implemented', `${path} is part of the Kallglot API but not of the sandbox.`) };
-		}
 		return { error: new ApiError(404, 'not_found', `No route ${method} ${path}.`) };
 	}
 
@@ -288,6 +298,18 @@ export class RestApi {
 
 	// ---- handlers ---------------------------------------------------------------------------
 
+	/** Billable POSTs (create, analysis) check credits before the body, as the real API does (402 = never retry). */
+	private requireCredit(): void {
+		if (!(this.backend.credits >= 1)) {
+			throw new ApiError(402, 'insufficient_api_credits', 'No API credits left; top up in the Kallglot portal.');
+		}
+	}
+
+	private spendCredit(): void {
+		this.backend.credits -= 1;
+		this.backend.creditsUsed += 1;
+	}
+
 	/** Sessions belong to the key that created them; other keys see 404. */
 	private ownedSession(ctx: HandlerContext): SandboxSession {
 		const session = this.backend.sessions.get(ctx.params[0]);
@@ -304,23 +326,14 @@ export class RestApi {
 
 	private createSession(ctx: HandlerContext): RestResult {
 		// Gate errors come before body validation, as on the real API (402 means "never retry").
-		if (!(this.backend.credits >= 1)) {
-			throw new ApiError(402, 'insufficient_api_credits', 'No API credits left; top up in the Kallglot portal.');
-		}
-		const validation = validateCreateSession(ctx.body);
-		if (!validation.ok) {
-			const { param, message } = validation.issue;
-			if (param === 'body') throw new ApiError(400, 'invalid_request', message);
-			throw new ApiError(422, 'validation_error', message, param);
-		}
-		const input = validation.value;
+		this.requireCredit();
+		const input = validBody(validateCreateSession(ctx.body));
 		if (input.aiAgent !== null && !this.backend.agents.some((a) => a.id === input.aiAgent?.agent_id)) {
 			throw new ApiError(404, 'ai_agent_not_found', `No agent ${input.aiAgent.agent_id}.`, 'ai_agent.agent_id');
 		}
 		const session = createSessionRecord(input, ctx.body as JsonObject, ctx.apiKey);
 		this.backend.sessions.set(session.id, session);
-		this.backend.credits -= 1;
-		this.backend.creditsUsed += 1;
+		this.spendCredit();
 		return { status: 201, body: sessionResource(session, this.backend.issueStreamTicket(session), 'created') };
 	}
 
@@ -374,5 +387,100 @@ export class RestApi {
 		if (agent === undefined) throw new ApiError(404, 'agent_not_found', `No agent ${ctx.params[0]}.`);
 		return { status: 200, body: agent };
 	}
-}
 
+	// ---- post-call: recordings and analyses (§5.2) ------------------------------------------
+
+	private postCallRoutes(): Route[] {
+		return [
+			{
+				method: 'GET',
+				pattern: /^\/v1\/sessions\/([^/]+)\/recordings$/,
+				idempotent: false,
+				handle: (c) => this.listRecordings(c),
+			},
+			{ method: 'GET', pattern: /^\/v1\/recordings\/([^/]+)$/, idempotent: false, handle: (c) => this.getRecording(c) },
+			{
+				method: 'GET',
+				pattern: /^\/v1\/recordings\/([^/]+)\/audio$/,
+				idempotent: false,
+				handle: (c) => this.recordingAudio(c),
+			},
+			{
+				method: 'POST',
+				pattern: /^\/v1\/sessions\/([^/]+)\/analysis$/,
+				idempotent: true,
+				handle: (c) => this.requestAnalysis(c),
+			},
+			{ method: 'GET', pattern: /^\/v1\/analyses\/([^/]+)$/, idempotent: false, handle: (c) => this.getAnalysis(c) },
+		];
+	}
+
+	/** Recordings belong to their session's owner; other keys see 404. */
+	private ownedRecording(ctx: HandlerContext): { recording: SandboxRecording; session: SandboxSession } {
+		const recording = this.backend.postCall.recordings.get(ctx.params[0]);
+		const session = recording === undefined ? undefined : this.backend.sessions.get(recording.sessionId);
+		if (recording === undefined || session === undefined || session.ownerApiKey !== ctx.apiKey) {
+			throw new ApiError(404, 'recording_not_found', `No recording ${ctx.params[0]}.`);
+		}
+		return { recording, session };
+	}
+
+	private listRecordings(ctx: HandlerContext): RestResult {
+		const session = this.ownedSession(ctx);
+		const data = this.backend.postCall.recordingsOf(session.id).map(recordingResource);
+		return { status: 200, body: { object: 'list', data, has_more: false } };
+	}
+
+	private getRecording(ctx: HandlerContext): RestResult {
+		return { status: 200, body: recordingResource(this.ownedRecording(ctx).recording) };
+	}
+
+	/** Consent first (waiting will not fix it), then readiness. */
+	private recordingAudio(ctx: HandlerContext): RestResult {
+		const { recording, session } = this.ownedRecording(ctx);
+		const { consent_required: consentRequired, consent_state: consentState } = session.recording;
+		if (consentRequired && consentState !== 'granted') {
+			throw new ApiError(
+				403,
+				'recording_consent_required',
+				`Recording ${recording.id} needs a granted consent state to be downloaded (consent_state is ${consentState ?? 'not set'}).`,
+			);
+		}
+		if (recording.status === 'processing') {
+			const wait = Math.max(1, Math.ceil((recording.processedAt.getTime() - Date.now()) / 1000));
+			throw new ApiError(409, 'recording_not_ready', `Recording ${recording.id} is still processing; retry shortly.`, undefined, wait);
+		}
+		if (recording.status === 'failed') {
+			throw new ApiError(409, 'recording_failed', `Recording ${recording.id} failed to process; it has no audio.`);
+		}
+		return {
+			status: 200,
+			body: null,
+			bytes: this.backend.postCall.audio(recording),
+			headers: {
+				'Content-Type': 'audio/wav',
+				'Content-Disposition': `attachment; filename="${recordingFileName(recording)}"`,
+			},
+		};
+	}
+
+	private requestAnalysis(ctx: HandlerContext): RestResult {
+		const session = this.ownedSession(ctx);
+		this.requireCredit();
+		const { profile, include } = validBody(validateAnalysisRequest(ctx.body));
+		if (session.status !== 'ended') {
+			throw new ApiError(409, 'session_not_ended', `Session ${session.id} is still ${session.status}; analyse it after it ends.`);
+		}
+		const analysis = this.backend.postCall.requestAnalysis(session, profile, include);
+		this.spendCredit();
+		return { status: 202, body: analysisResource(analysis) };
+	}
+
+	private getAnalysis(ctx: HandlerContext): RestResult {
+		const analysis = this.backend.postCall.analyses.get(ctx.params[0]);
+		if (analysis === undefined || analysis.ownerApiKey !== ctx.apiKey) {
+			throw new ApiError(404, 'analysis_not_found', `No analysis ${ctx.params[0]}.`);
+		}
+		return { status: 200, body: analysisResource(analysis) };
+	}
+}

@@ -14,6 +14,7 @@ import { sendJson } from './http-util';
 import { IdempotencyStore } from './idempotency';
 import { FixedWindowRateLimiter } from './rate-limit';
 import { RestApi } from './rest';
+import { PostCallStore } from './post-call';
 import { playBilingualCall, type CallStage } from './script';
 import { StreamTokenRegistry, type StreamTicket } from './sessions';
 import { StreamHub } from './stream';
@@ -34,6 +35,7 @@ export const SANDBOX_API_KEY = 'sk_test_sandbox_4f7c2a9e1b8d6035';
 const HOST = '127.0.0.1';
 const DEFAULT_TOKEN_TTL_MS = 5 * 60 * 1000;
 const DEFAULT_AGENT_COUNT = 25;
+const DEFAULT_PROCESSING_MS = 1500;
 
 export interface SandboxStats {
 	openStreams: number;
@@ -58,6 +60,8 @@ export class KallglotSandbox {
 	agents: Agent[];
 	credits: number;
 	creditsUsed = 0;
+	/** Recordings and analyses (§5.2). */
+	readonly postCall: PostCallStore;
 
 	private readonly tokens: StreamTokenRegistry;
 	private readonly restFaults = new RestFaultQueue();
@@ -94,6 +98,11 @@ export class KallglotSandbox {
 		this.agents = seedAgents(options.agents ?? DEFAULT_AGENT_COUNT);
 		this.tokens = new StreamTokenRegistry(options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS);
 		const log = options.logger ?? ((): void => undefined);
+		this.postCall = new PostCallStore({
+			recordingProcessingMs: options.recordingProcessingMs ?? DEFAULT_PROCESSING_MS,
+			analysisProcessingMs: options.analysisProcessingMs ?? DEFAULT_PROCESSING_MS,
+			onEvent: () => undefined,
+		});
 
 		this.hub = new StreamHub({
 			sessions: this.sessions,
@@ -191,6 +200,7 @@ export class KallglotSandbox {
 		session.endReason = reason;
 		this.hub.broadcast(sessionId, { type: 'session.ended', session_id: sessionId, reason });
 		this.hub.closeSession(sessionId, 1000, reason);
+		this.postCall.sessionEnded(session);
 	}
 
 	stats(): SandboxStats {
@@ -215,6 +225,7 @@ export class KallglotSandbox {
 	close(): Promise<void> {
 		this.closing ??= new Promise<void>((resolve) => {
 			this.shutdown.abort();
+			this.postCall.close();
 			this.hub.terminateAll();
 			this.server.close(() => resolve());
 			this.server.closeAllConnections();

@@ -38,6 +38,10 @@ export interface SandboxOptions {
 	agents?: number;
 	/** Optional one-line log of every request and handshake (the CLI prints them). */
 	logger?: (line: string) => void;
+	/** How long a recording stays `processing` after its session ended; default 1500 ms. */
+	recordingProcessingMs?: number;
+	/** How long an analysis stays `processing`; default 1500 ms. */
+	analysisProcessingMs?: number;
 }
 
 /** Every REST request received under /v1 (including faulted and rejected ones). */
@@ -193,4 +197,42 @@ export interface SandboxSession {
 	connectionsAccepted: number;
 	/** Valid client frames received (ping, audio.input…), in order. */
 	clientFrames: JsonObject[];
+}
+
+// ---- post-call: recordings and analyses (contract §5.2) ---------------------------------------
+
+export type RecordingChannel = 'agent' | 'customer' | 'mixed';
+export type RecordingStatus = 'processing' | 'ready' | 'failed';
+
+/** One recording file of an ended, recorded session (one per channel for `dual_channel`). */
+export interface SandboxRecording {
+	id: string;
+	sessionId: string;
+	channel: RecordingChannel;
+	status: RecordingStatus;
+	createdAt: Date;
+	expiresAt: Date;
+	/** When `processing` turns into `ready` (or `failed`). */
+	processedAt: Date;
+	/** The session's turns when it ended: what the audio says. */
+	turns: Array<{ speaker: Speaker; text: string }>;
+	error: { code: string; message: string } | null;
+}
+
+export const ANALYSIS_PARTS = ['summary', 'sentiment', 'compliance', 'keywords', 'performance'] as const;
+export type AnalysisPart = (typeof ANALYSIS_PARTS)[number];
+export type AnalysisStatus = 'processing' | 'completed' | 'failed';
+
+export interface SandboxAnalysis {
+	id: string;
+	sessionId: string;
+	ownerApiKey: string;
+	status: AnalysisStatus;
+	profile: string;
+	include: AnalysisPart[];
+	createdAt: Date;
+	completedAt: Date | null;
+	/** The requested parts, filled when completed. */
+	result: Partial<Record<AnalysisPart, unknown>>;
+	error: { code: string; message: string } | null;
 }

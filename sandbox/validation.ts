@@ -5,7 +5,7 @@
  *
  * Every failure names the offending field as a dotted `param` (e.g. `routing.phone_number`).
  */
-import { SESSION_MODES, type JsonObject, type SessionMode, type Speaker } from './types';
+import { ANALYSIS_PARTS, SESSION_MODES, type AnalysisPart, type JsonObject, type SessionMode, type Speaker } from './types';
 
 export interface ValidationIssue {
 	param: string;
@@ -334,5 +334,34 @@ export function validateAudioInput(frame: JsonObject): ValidationResult<AudioInp
 			fail('audio.payload', 'audio.payload must be non-empty base64 (μ-law mono).');
 		}
 		return { speaker, payloadBytes: Buffer.from(payload, 'base64').length };
+	});
+}
+
+export interface AnalysisRequestInput {
+	profile: string;
+	include: AnalysisPart[];
+}
+
+/**
+ * POST /v1/sessions/{id}/analysis body: `{profile?, include?}` (§5.2), empty body allowed.
+ * Defaults: profile "default", every part.
+ */
+export function validateAnalysisRequest(body: unknown): ValidationResult<AnalysisRequestInput> {
+	return collect(() => {
+		if (body === null) return { profile: 'default', include: [...ANALYSIS_PARTS] };
+		if (!isPlainObject(body)) fail('body', 'The request body must be a JSON object.');
+		const profile = optionalString(body, 'profile', 'profile') ?? 'default';
+		if (profile === '' || profile.length > 64) fail('profile', 'profile must be a non-empty string of at most 64 characters.');
+		const include = body.include;
+		if (include === undefined) return { profile, include: [...ANALYSIS_PARTS] };
+		if (!Array.isArray(include) || include.length === 0) {
+			fail('include', `include must be a non-empty array of: ${ANALYSIS_PARTS.join(', ')}.`);
+		}
+		include.forEach((part, index) => {
+			if (!(ANALYSIS_PARTS as readonly unknown[]).includes(part)) {
+				fail(`include[${index}]`, `include[${index}] must be one of: ${ANALYSIS_PARTS.join(', ')}.`);
+			}
+		});
+		return { profile, include: [...new Set(include as AnalysisPart[])] };
 	});
 }
