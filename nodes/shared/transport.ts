@@ -9,6 +9,7 @@ import type {
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 	ITriggerFunctions,
+	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
@@ -17,7 +18,7 @@ import { checkBaseUrl, InsecureBaseUrlError } from './baseUrl';
 import { redactSecrets } from './redact';
 import { errorEnvelope, headers as wireHeaders, type KallglotError } from './wire';
 
-export type KallglotContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions;
+export type KallglotContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions | IWebhookFunctions;
 
 export const CREDENTIAL_NAME = 'kallglotApi';
 
@@ -67,6 +68,15 @@ const CODE_GUIDANCE: Record<string, string> = {
 		'This Idempotency-Key was already used with a different request. Use a new key, or send exactly the same parameters as the first time.',
 	ai_agent_not_found: 'The AI agent does not exist in this organization. Pick an agent from the list.',
 	session_not_found: 'No session has this ID. Sessions are created by Session → Create; check the ID you pass on.',
+	recording_not_ready:
+		'The recording is still processing (this typically takes a few seconds after the session ends). Run again shortly, or start the workflow from the recording.ready webhook event.',
+	recording_not_found: 'No recording has this ID for this API key. Take the ID from Recording → Get Many (IDs start with rec_).',
+	recording_failed: 'Kallglot could not process this recording, so it has no audio. Check the session in the Kallglot portal.',
+	analysis_not_found: 'No analysis has this ID for this API key. Take the ID from Analysis → Create (IDs start with anl_).',
+	session_not_ended:
+		'Kallglot analyses a session after it ends. End it first (Session → End), or start the workflow from the session.ended webhook event.',
+	recording_consent_required:
+		'Kallglot withholds this recording until the caller’s consent is granted. Record the consent on the session (consent state "granted") in Kallglot, then download again.',
 };
 
 function header(headersObject: unknown, name: string): string | undefined {
@@ -152,6 +162,50 @@ export async function kallglotApiRequest(
 	request: KallglotRequest,
 	policy: RetryPolicy = DEFAULT_RETRY,
 ): Promise<IDataObject> {
+	return (await sendWithRetries.call(this, request, policy, false)).body as IDataObject;
+}
+
+export interface BinaryResponse {
+	data: Buffer;
+	/** Lower-cased response header names. */
+	headers: Record<string, string | undefined>;
+}
+
+/**
+ * A Kallglot call whose 2xx body is a file (a recording's audio): same authentication, retries
+ * and error envelope as kallglotApiRequest; the body comes back as bytes with the headers.
+ */
+export async function kallglotBinaryRequest(
+	this: KallglotContext,
+	request: KallglotRequest,
+	policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<BinaryResponse> {
+	const response = await sendWithRetries.call(this, request, policy, true);
+	const headers: Record<string, string | undefined> = {};
+	for (const [name, value] of Object.entries((response.headers ?? {}) as Record<string, unknown>)) {
+		headers[name.toLowerCase()] = Array.isArray(value) ? String(value[0]) : value == null ? undefined : String(value);
+	}
+	const body = response.body;
+	const data = Buffer.isBuffer(body) ? body : body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(String(body ?? ''));
+	return { data, headers };
+}
+
+/** An error body of a binary request arrives as bytes: read it as JSON when it is JSON. */
+function asJson(body: unknown): unknown {
+	if (!Buffer.isBuffer(body) && !(body instanceof ArrayBuffer)) return body;
+	try {
+		return JSON.parse(Buffer.from(body as Buffer).toString('utf8'));
+	} catch {
+		return undefined;
+	}
+}
+
+async function sendWithRetries(
+	this: KallglotContext,
+	request: KallglotRequest,
+	policy: RetryPolicy,
+	binary: boolean,
+): Promise<{ body: unknown; headers: unknown; statusCode: number }> {
 	const baseUrl = await getBaseUrl.call(this, request.itemIndex);
 	const retryOn = request.retryOn ?? RETRYABLE_STATUSES;
 	const options: IHttpRequestOptions = {
@@ -159,9 +213,10 @@ export async function kallglotApiRequest(
 		url: `${baseUrl}${request.path}`,
 		qs: request.qs,
 		body: request.body,
-		json: true,
+		json: !binary,
+		...(binary ? { encoding: 'arraybuffer' as const } : {}),
 		headers: {
-			Accept: 'application/json',
+			Accept: binary ? '*/*' : 'application/json',
 			...(request.idempotencyKey ? { [wireHeaders.idempotencyKey]: request.idempotencyKey } : {}),
 		},
 		returnFullResponse: true,
@@ -187,9 +242,9 @@ export async function kallglotApiRequest(
 		}
 
 		const status = response.statusCode;
-		if (status >= 200 && status < 300) return response.body as IDataObject;
+		if (status >= 200 && status < 300) return response;
 
-		const parsed = errorEnvelope.safeParse(response.body);
+		const parsed = errorEnvelope.safeParse(asJson(response.body));
 		const error = parsed.success ? parsed.data.error : undefined;
 		const wait = retryAfterMs(response.headers, error);
 		const retryable = retryOn.has(status) && (status !== 409 || error?.code === 'idempotency_conflict');
@@ -200,4 +255,9 @@ export async function kallglotApiRequest(
 		}
 		throw apiError(this, status, error, response.headers, request.itemIndex);
 	}
+}
+
+/** What to tell the user for a Kallglot error code (also for states seen before any error). */
+export function codeGuidance(code: string): string | undefined {
+	return CODE_GUIDANCE[code];
 }

@@ -450,3 +450,95 @@ export function eventIdentity(event: StreamEvent): string | null {
 			return null;
 	}
 }
+
+// ---------------------------------------------------------------------------------------------
+// Recordings and analyses (contract §5.2; issue 7)
+
+export const recordingId = z
+	.string()
+	.trim()
+	.regex(/^rec_\w+$/, 'must be a recording id starting with rec_ (e.g. rec_01HXYZ): take it from Recording → Get Many');
+export const analysisId = z
+	.string()
+	.trim()
+	.regex(/^anl_\w+$/, 'must be an analysis id starting with anl_ (e.g. anl_01HXYZ): take it from Analysis → Create');
+
+export const RECORDING_CHANNELS = ['agent', 'customer', 'mixed'] as const;
+export const RECORDING_STATUSES = ['processing', 'ready', 'failed'] as const;
+export const ANALYSIS_STATUSES = ['processing', 'completed', 'failed'] as const;
+export const ANALYSIS_INCLUDES = ['summary', 'sentiment', 'compliance', 'keywords', 'performance'] as const;
+export type AnalysisInclude = (typeof ANALYSIS_INCLUDES)[number];
+
+/** Error codes the recording audio endpoint answers with [ours: ISSUE7-CONTRACT]. */
+export const recordingErrorCodes = {
+	notReady: 'recording_not_ready',
+	consentRequired: 'recording_consent_required',
+} as const;
+
+export const recordingRef = z.object({ recordingId });
+export const analysisRef = z.object({ analysisId });
+export const binaryPropertyName = z
+	.string()
+	.trim()
+	.min(1, 'must name the binary property to write the file to (e.g. data)')
+	.regex(/^[^\s.]+$/, 'must be one word without spaces or dots (e.g. data or recording)');
+export const downloadRecordingInput = z.object({ recordingId, binaryPropertyName });
+
+export const createAnalysisInput = z.object({
+	sessionId,
+	profile: z.string().trim().min(1, 'must not be empty: leave it at "default" or name a profile set up in Kallglot').optional(),
+	include: z.array(z.enum(ANALYSIS_INCLUDES)).optional(),
+});
+export type CreateAnalysisInput = z.infer<typeof createAnalysisInput>;
+
+/** The body of `POST /v1/sessions/{id}/analysis`; an empty include sends Kallglot's default set. */
+export const toCreateAnalysisBody = (input: CreateAnalysisInput): Record<string, unknown> =>
+	compact({ profile: input.profile, include: input.include?.length ? input.include : undefined }) ?? {};
+
+export const postCallPaths = {
+	recordings: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}/recordings`,
+	recording: (id: string) => `/recordings/${encodeURIComponent(id)}`,
+	/**
+	 * The audio is fetched from this path on the credential's base URL, not from the response's
+	 * `download_url`: the API key is never sent to a host an API answer names.
+	 */
+	recordingAudio: (id: string) => `/recordings/${encodeURIComponent(id)}/audio`,
+	createAnalysis: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}/analysis`,
+	analysis: (id: string) => `/analyses/${encodeURIComponent(id)}`,
+} as const;
+
+export const mediaHeaders = {
+	contentType: 'content-type',
+	contentDisposition: 'content-disposition',
+} as const;
+
+export const recordingResponse = z
+	.object({
+		id: z.string(),
+		session_id: z.string().nullish(),
+		channel: z.enum(RECORDING_CHANNELS).or(z.string()).nullish(),
+		status: z.enum(RECORDING_STATUSES).or(z.string()),
+		format: z.string().nullish(),
+		download_url: z.string().nullish(),
+		error: z.unknown().optional(),
+	})
+	.passthrough();
+export type RecordingResponse = z.infer<typeof recordingResponse>;
+
+export const recordingListResponse = z
+	.object({ data: z.array(recordingResponse), has_more: z.boolean().nullish() })
+	.passthrough();
+
+/** `starting_after` cursor, as for agents [ours: the recordings list documents no pagination]. */
+export const recordingListQuery = (startingAfter?: string) =>
+	compact({ starting_after: startingAfter }) as Record<string, string> | undefined;
+
+export const analysisResponse = z
+	.object({
+		id: z.string(),
+		session_id: z.string().nullish(),
+		status: z.enum(ANALYSIS_STATUSES).or(z.string()),
+		error: z.unknown().optional(),
+	})
+	.passthrough();
+export type AnalysisResponse = z.infer<typeof analysisResponse>;
