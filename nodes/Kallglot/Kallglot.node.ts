@@ -8,6 +8,8 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { searchAgents } from './listSearch/searchAgents';
 import * as agent from './resources/agent';
+import * as analysis from './resources/analysis';
+import * as recording from './resources/recording';
 import * as session from './resources/session';
 
 type Operation = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
@@ -15,6 +17,8 @@ type Operation = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeEx
 const router: Record<string, Record<string, { execute: Operation }>> = {
 	session: session.operations,
 	agent: agent.operations,
+	recording: recording.operations,
+	analysis: analysis.operations,
 };
 
 export class Kallglot implements INodeType {
@@ -40,11 +44,15 @@ export class Kallglot implements INodeType {
 				options: [
 					{ name: 'Session', value: 'session' },
 					{ name: 'Agent', value: 'agent' },
+					{ name: 'Analysis', value: 'analysis' },
+					{ name: 'Recording', value: 'recording' },
 				],
 				default: 'session',
 			},
 			...session.description,
 			...agent.description,
+			...recording.description,
+			...analysis.description,
 		],
 	};
 

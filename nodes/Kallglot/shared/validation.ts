@@ -35,6 +35,12 @@ const FIELD_LABELS: Record<string, string> = {
 	sessionId: 'Session ID',
 	to: 'To',
 	limit: 'Limit',
+	recordingId: 'Recording ID',
+	binaryPropertyName: 'Put Output File in Field',
+	analysisId: 'Analysis ID',
+	profile: 'Profile',
+	include: 'Include',
+	maxWaitSeconds: 'Max Wait',
 };
 
 function labelFor(path: ReadonlyArray<string | number>): string {
