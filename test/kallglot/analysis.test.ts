@@ -88,7 +88,7 @@ describe('Analysis → Create', () => {
 			parameters: { resource: 'session', operation: 'create', mode: 'bidirectional_translation' },
 			credentials: credentials(),
 		});
-		const { error } = await create({ sessionId: items?.[0].json.id });
+		const { error } = await create({ sessionId: items?.[0].json.id as string });
 		expect(error?.message).toMatch(/^Kallglot 409 session_not_ended: /);
 		expect(error?.description).toMatch(/End it first \(Session → End\)/);
 		expect(sandbox.postCall.analyses.size).toBe(0);

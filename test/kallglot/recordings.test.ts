@@ -73,7 +73,7 @@ describe('Recording → Get Many and Get', () => {
 			credentials: credentials(),
 		});
 		const { items, error } = await runKallglotNode({
-			parameters: { resource: 'recording', operation: 'getMany', sessionId: created?.[0].json.id },
+			parameters: { resource: 'recording', operation: 'getMany', sessionId: created?.[0].json.id as string },
 			credentials: credentials(),
 		});
 		expect(error).toBeUndefined();
@@ -208,7 +208,7 @@ describe('validation sends nothing', () => {
 
 	test.each([
 		[{ operation: 'getMany', sessionId: 'rec_123' }, /Invalid Session ID "rec_123": must be a session id starting with sess_/],
-		[{ operation: 'get', recordingId: '' }, /Invalid Recording ID "": must be a recording id starting with rec_/],
+		[{ operation: 'get', recordingId: 'sess_1' }, /Invalid Recording ID "sess_1": must be a recording id starting with rec_/],
 		[{ operation: 'download', recordingId: 'anl_1' }, /Invalid Recording ID "anl_1"/],
 		[{ operation: 'download', recordingId: 'rec_1', binaryPropertyName: 'my file' }, /Invalid Put Output File in Field "my file": must be one word/],
 	])('%j', async (parameters, message) => {
