@@ -10,6 +10,11 @@ const USAGE = `Usage: npm run sandbox -- [options]
   --credits N            API credits (default unlimited; each session create costs 1)
   --token-ttl-ms N       stream token lifetime (default 300000 = 5 min)
   --rate-limit N/MS      fixed-window rate limit per API key, e.g. 60/60000
+  --webhook-url URL      deliver signed webhooks (session, transcript, recording, analysis events) to URL
+  --webhook-secret S     signing secret for --webhook-url (or KALLGLOT_WEBHOOK_SECRET)
+  --webhook-events A,B   only these event types (default all)
+  --recording-ms N       how long recordings stay "processing" (default 1500)
+  --analysis-ms N        how long analyses stay "processing" (default 1500)
   --quiet                do not log requests
   --help`;
 
@@ -26,6 +31,9 @@ function nonNegativeInt(flag: string, raw: string | undefined): number {
 function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } {
 	const options: SandboxOptions = { port: nonNegativeInt('KALLGLOT_SANDBOX_PORT', process.env.KALLGLOT_SANDBOX_PORT ?? '4010') };
 	let quiet = false;
+	let webhookUrl: string | undefined;
+	let webhookSecret = process.env.KALLGLOT_WEBHOOK_SECRET;
+	let webhookEvents: string[] | undefined;
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i].split('=', 2);
 		const value = (): string | undefined => inline ?? argv[++i];
@@ -46,6 +54,24 @@ function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } 
 				options.rateLimit = { limit: Number(m[1]), windowMs: Number(m[2]) };
 				break;
 			}
+			case '--webhook-url':
+				webhookUrl = value();
+				if (webhookUrl === undefined || !/^https?:\/\/./.test(webhookUrl)) fail('--webhook-url needs an http(s) URL');
+				break;
+			case '--webhook-secret':
+				webhookSecret = value();
+				if (webhookSecret === undefined || webhookSecret === '') fail('--webhook-secret needs a value');
+				break;
+			case '--webhook-events':
+				webhookEvents = (value() ?? '').split(',').filter((e) => e !== '');
+				if (webhookEvents.length === 0) fail('--webhook-events needs a comma-separated list of event types');
+				break;
+			case '--recording-ms':
+				options.recordingProcessingMs = nonNegativeInt(flag, value());
+				break;
+			case '--analysis-ms':
+				options.analysisProcessingMs = nonNegativeInt(flag, value());
+				break;
 			case '--quiet':
 				quiet = true;
 				break;
@@ -58,7 +84,19 @@ function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } 
 				fail(`Unknown option ${argv[i]}`);
 		}
 	}
+	if (webhookUrl !== undefined) {
+		if (webhookSecret === undefined || webhookSecret === '') fail('--webhook-url needs --webhook-secret (or KALLGLOT_WEBHOOK_SECRET)');
+		options.webhooks = { url: webhookUrl, secret: webhookSecret, ...(webhookEvents !== undefined ? { events: webhookEvents } : {}) };
+	} else if (webhookEvents !== undefined) {
+		fail('--webhook-events needs --webhook-url');
+	}
 	return { options, quiet };
+}
+
+function webhookLine(sandbox: KallglotSandbox): string {
+	const endpoint = sandbox.webhooks.describe();
+	if (endpoint === null) return 'off (--webhook-url URL --webhook-secret S, or POST /_sandbox/webhooks)';
+	return `${endpoint.url} (${endpoint.events?.join(', ') ?? 'all events'}; signed, retried on non-2xx)`;
 }
 
 async function main(): Promise<void> {
@@ -74,6 +112,7 @@ async function main(): Promise<void> {
   agent id   ${SANDBOX_AGENT_ID} (Appointment Setter; ${sandbox.agents.length} agents seeded)
   control    ${sandbox.controlUrl}/stats | /requests | /sessions
   credits    ${Number.isFinite(sandbox.credits) ? sandbox.credits : 'unlimited'}
+  webhooks   ${webhookLine(sandbox)}
 
 In n8n, create a "Kallglot API" credential with this API key and base URL ${sandbox.baseUrl}.
 

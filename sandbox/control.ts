@@ -3,7 +3,7 @@
  * instance under test, the demo script, or a user with curl. A thin layer over the class API.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultSpecError, parseRestFault, parseStreamFaults } from './faults';
+import { FaultSpecError, parseRestFault, parseStreamFaults, parseWebhookEndpoint, parseWebhookFaults } from './faults';
 import { parseJsonBody, readBody, sendJson } from './http-util';
 import { sessionResource } from './sessions';
 import type { KallglotSandbox } from './server';
@@ -92,6 +92,33 @@ export class ControlApi {
 				const { sessionId, ...faults } = body;
 				sb.setStreamFaults(sessionId, parseStreamFaults(faults));
 				return ok({ ok: true }, 201);
+			}
+			case 'GET /_sandbox/webhooks':
+				return ok({ endpoint: sb.webhooks.describe(), pending: sb.webhooks.pending, events: sb.webhooks.events.length });
+			case 'POST /_sandbox/webhooks':
+				sb.configureWebhooks(parseWebhookEndpoint(body));
+				return ok({ endpoint: sb.webhooks.describe() });
+			case 'DELETE /_sandbox/webhooks':
+				sb.configureWebhooks(null);
+				return ok({ endpoint: null });
+			case 'GET /_sandbox/webhook-deliveries':
+				return ok(sb.webhookDeliveries);
+			case 'DELETE /_sandbox/webhook-deliveries': {
+				const cleared = sb.webhooks.attempts.length;
+				sb.webhooks.attempts.length = 0;
+				return ok({ cleared });
+			}
+			case 'POST /_sandbox/webhook-faults':
+				sb.setWebhookFaults(parseWebhookFaults(body));
+				return ok({ ok: true }, 201);
+			case 'POST /_sandbox/webhook-events': {
+				// {"type": "...", "data": {...}}: any event, also ones the sandbox never emits itself.
+				if (!isPlainObject(body) || typeof body.type !== 'string' || body.type === '' || !isPlainObject(body.data)) {
+					return problem(400, 'body must be {type: string, data: object}');
+				}
+				const envelope = sb.emitWebhook(body.type, body.data);
+				if (envelope === null) return problem(409, 'no webhook endpoint configured for this event type');
+				return ok(envelope, 202);
 			}
 			case 'POST /_sandbox/post-call-faults': {
 				// {"failRecordings": N, "failAnalyses": N}: the next N to finish end `failed`.

@@ -4,6 +4,7 @@
  */
 import { isPlainObject } from './validation';
 import type { JsonObject, RestFault, StreamFaults } from './types';
+import type { WebhookEndpoint, WebhookFaults } from './webhooks';
 
 interface PendingRestFault {
 	fault: RestFault;
@@ -201,5 +202,44 @@ export function parseStreamFaults(json: JsonObject): StreamFaults {
 		}
 		faults.refuseHandshakes = { count, status };
 	}
+	return faults;
+}
+
+function optionalTextList(obj: JsonObject, key: string): string[] | undefined {
+	const value = obj[key];
+	if (value === undefined || value === null) return undefined;
+	if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
+		throw new FaultSpecError(`${key} must be an array of non-empty strings`);
+	}
+	return value as string[];
+}
+
+/** WebhookEndpoint from JSON (POST /_sandbox/webhooks): {url, secret, events?, additionalSecrets?}. */
+export function parseWebhookEndpoint(json: unknown): WebhookEndpoint {
+	if (!isPlainObject(json)) throw new FaultSpecError('body must be {url, secret, events?, additionalSecrets?}');
+	const url = optionalText(json, 'url');
+	const secret = optionalText(json, 'secret');
+	if (url === undefined || !/^https?:\/\/./.test(url)) throw new FaultSpecError('url must be an http(s) URL');
+	if (secret === undefined || secret === '') throw new FaultSpecError('secret must be a non-empty string');
+	const events = optionalTextList(json, 'events');
+	const additionalSecrets = optionalTextList(json, 'additionalSecrets');
+	return {
+		url,
+		secret,
+		...(events !== undefined ? { events } : {}),
+		...(additionalSecrets !== undefined ? { additionalSecrets } : {}),
+	};
+}
+
+/** WebhookFaults from JSON (POST /_sandbox/webhook-faults). */
+export function parseWebhookFaults(json: unknown): WebhookFaults {
+	if (!isPlainObject(json)) throw new FaultSpecError('webhook faults must be a JSON object');
+	const faults: WebhookFaults = {};
+	for (const key of ['badSignature', 'staleTimestamp', 'staleBySeconds', 'tamperedBody', 'slowEndpoint', 'duplicate'] as const) {
+		const value = optionalNumber(json, key);
+		if (value !== undefined) faults[key] = value;
+	}
+	const types = optionalTextList(json, 'types');
+	if (types !== undefined) faults.types = types;
 	return faults;
 }

@@ -10,6 +10,17 @@ export {
 } from './script';
 export { analysisResource, recordingResource, type PostCallStore } from './post-call';
 export { WAV_BIT_DEPTH, WAV_SAMPLE_RATE } from './wav';
+export {
+	WebhookDeliverer,
+	signatureHeader,
+	webhookSignature,
+	type DeliveryFault,
+	type WebhookAttempt,
+	type WebhookDelivererOptions,
+	type WebhookEndpoint,
+	type WebhookEnvelope,
+	type WebhookFaults,
+} from './webhooks';
 export type {
 	Agent,
 	AnalysisPart,

@@ -36,6 +36,8 @@ export interface RestBackend {
 	creditsUsed: number;
 	issueStreamTicket(session: SandboxSession): StreamTicket;
 	endSession(sessionId: string, reason?: string): void;
+	/** A session was created (the `session.created` webhook). */
+	sessionCreated(session: SandboxSession): void;
 }
 
 /** Cross-cutting machinery of the pipeline. */
@@ -334,6 +336,7 @@ export class RestApi {
 		const session = createSessionRecord(input, ctx.body as JsonObject, ctx.apiKey);
 		this.backend.sessions.set(session.id, session);
 		this.spendCredit();
+		this.backend.sessionCreated(session);
 		return { status: 201, body: sessionResource(session, this.backend.issueStreamTicket(session), 'created') };
 	}
 

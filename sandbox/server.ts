@@ -16,8 +16,9 @@ import { FixedWindowRateLimiter } from './rate-limit';
 import { RestApi } from './rest';
 import { PostCallStore } from './post-call';
 import { playBilingualCall, type CallStage } from './script';
-import { StreamTokenRegistry, type StreamTicket } from './sessions';
+import { durationSeconds, sessionResource, StreamTokenRegistry, type StreamTicket } from './sessions';
 import { StreamHub } from './stream';
+import { WebhookDeliverer, type WebhookAttempt, type WebhookEndpoint, type WebhookEnvelope, type WebhookFaults } from './webhooks';
 import type {
 	Agent,
 	PlayOptions,
@@ -62,6 +63,8 @@ export class KallglotSandbox {
 	creditsUsed = 0;
 	/** Recordings and analyses (§5.2). */
 	readonly postCall: PostCallStore;
+	/** Signed webhook delivery (§7). */
+	readonly webhooks: WebhookDeliverer;
 
 	private readonly tokens: StreamTokenRegistry;
 	private readonly restFaults = new RestFaultQueue();
@@ -101,8 +104,14 @@ export class KallglotSandbox {
 		this.postCall = new PostCallStore({
 			recordingProcessingMs: options.recordingProcessingMs ?? DEFAULT_PROCESSING_MS,
 			analysisProcessingMs: options.analysisProcessingMs ?? DEFAULT_PROCESSING_MS,
-			onEvent: () => undefined,
+			onEvent: (type, data) => this.emitWebhook(type, data),
 		});
+		this.webhooks = new WebhookDeliverer({
+			retryDelaysMs: options.webhookRetryDelaysMs,
+			timeoutMs: options.webhookTimeoutMs,
+			log,
+		});
+		if (options.webhooks !== undefined && options.webhooks !== null) this.webhooks.configure(options.webhooks);
 
 		this.hub = new StreamHub({
 			sessions: this.sessions,
@@ -110,6 +119,7 @@ export class KallglotSandbox {
 			faults: this.streamFaults,
 			handshakes: this.handshakes,
 			onClientEnd: (sessionId) => this.endSession(sessionId, 'explicit_end'),
+			onSessionStarted: (session) => this.emitSessionEvent('session.started', session),
 			log,
 		});
 		this.rest = new RestApi(this, {
@@ -159,6 +169,7 @@ export class KallglotSandbox {
 	clearFaults(): void {
 		this.restFaults.clear();
 		this.streamFaults.clear();
+		this.webhooks.setFaults({});
 	}
 
 	/** Replaces the stream faults of a session (or of every session with '*'); `{}` clears them. */
@@ -181,7 +192,11 @@ export class KallglotSandbox {
 			signal: this.shutdown.signal,
 			hasListener: (id) => this.hub.openCount(id) > 0,
 			waitForListener: (id, signal) => this.hub.waitForListener(id, signal),
-			broadcast: (id, frame) => this.hub.broadcast(id, frame),
+			broadcast: (id, frame) => {
+				this.startSession(session);
+				if (frame.type === 'transcript.final') this.emitSegment(session);
+				return this.hub.broadcast(id, frame);
+			},
 			endSession: (id, reason) => this.endSession(id, reason),
 		};
 		return playBilingualCall(stage, session, options);
@@ -200,7 +215,76 @@ export class KallglotSandbox {
 		session.endReason = reason;
 		this.hub.broadcast(sessionId, { type: 'session.ended', session_id: sessionId, reason });
 		this.hub.closeSession(sessionId, 1000, reason);
+		this.emitSessionEvent('session.ended', session, { duration_seconds: durationSeconds(session), end_reason: reason });
+		this.emitWebhook('transcript.ready', {
+			object: 'transcript',
+			id: `trn_${session.id.slice('sess_'.length)}`,
+			session_id: session.id,
+			status: 'completed',
+			total_turns: session.transcript.length,
+		});
 		this.postCall.sessionEnded(session);
+	}
+
+	// ---- webhooks (§7) ------------------------------------------------------------------------
+
+	/** Every webhook attempt so far (event id, type, webhook id, retry count, status, ms…). */
+	get webhookDeliveries(): readonly WebhookAttempt[] {
+		return this.webhooks.attempts;
+	}
+
+	/** Sets the endpoint events go to (null: stop delivering). */
+	configureWebhooks(endpoint: WebhookEndpoint | null): void {
+		this.webhooks.configure(endpoint);
+	}
+
+	/** Replaces the webhook fault counters; `{}` clears them. */
+	setWebhookFaults(faults: WebhookFaults): void {
+		this.webhooks.setFaults(faults);
+	}
+
+	/** Emits any event (also types the sandbox never produces itself); null when not delivered. */
+	emitWebhook(type: string, data: Record<string, unknown>): WebhookEnvelope | null {
+		return this.webhooks.emit(type, data);
+	}
+
+	/** RestBackend hook: `session.created`. */
+	sessionCreated(session: SandboxSession): void {
+		this.emitSessionEvent('session.created', session);
+	}
+
+	/** A session.* event: the session as GET returns it, without a stream token. */
+	private emitSessionEvent(type: string, session: SandboxSession, extra: Record<string, unknown> = {}): void {
+		this.emitWebhook(type, { ...sessionResource(session, null, 'retrieved'), ...extra });
+	}
+
+	/** The call's first audio starts the session (also with no stream listener: a played phone call). */
+	private startSession(session: SandboxSession): void {
+		if (session.startedAt !== null || session.status === 'ended') return;
+		session.status = 'active';
+		session.startedAt = new Date();
+		this.emitSessionEvent('session.started', session);
+	}
+
+	/** transcript.segment for the final just added to the transcript. */
+	private emitSegment(session: SandboxSession): void {
+		const turn = session.transcript[session.transcript.length - 1];
+		if (turn === undefined) return;
+		this.emitWebhook('transcript.segment', {
+			object: 'transcript_segment',
+			session_id: session.id,
+			sequence: turn.sequence,
+			speaker: turn.speaker,
+			language: turn.language,
+			text: turn.text,
+			translation: turn.translation ?? null,
+			timestamp: turn.timestamp,
+		});
+	}
+
+	/** Test helper: resolves when no webhook delivery is in flight or waiting to retry. */
+	webhooksIdle(): Promise<void> {
+		return this.webhooks.idle();
 	}
 
 	stats(): SandboxStats {
@@ -227,7 +311,8 @@ export class KallglotSandbox {
 			this.shutdown.abort();
 			this.postCall.close();
 			this.hub.terminateAll();
-			this.server.close(() => resolve());
+			const delivering = this.webhooks.close();
+			this.server.close(() => void delivering.then(() => resolve()));
 			this.server.closeAllConnections();
 		});
 		return this.closing;

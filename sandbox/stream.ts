@@ -35,6 +35,8 @@ export interface StreamHubDeps {
 	handshakes: RecordedHandshake[];
 	/** A client sent `session.end`: the owner ends the session (reason `explicit_end`). */
 	onClientEnd(sessionId: string): void;
+	/** The first connection of a `created` session made it `active`. */
+	onSessionStarted(session: SandboxSession): void;
 	log(line: string): void;
 }
 
@@ -111,6 +113,7 @@ export class StreamHub {
 		const connection: StreamConnection = { ws, sessionId, framesSent: 0 };
 		this.connectionsOf(sessionId).add(connection);
 		session.connectionsAccepted++;
+		const firstStart = session.startedAt === null;
 		if (session.status === 'created') session.status = 'active';
 		session.startedAt ??= new Date();
 
@@ -124,6 +127,7 @@ export class StreamHub {
 			for (const frame of replayCount > 0 ? session.sentScriptFrames.slice(-replayCount) : []) this.send(connection, frame);
 		}
 		this.wakeListenerWaiters(sessionId);
+		if (firstStart) this.deps.onSessionStarted(session);
 	}
 
 	private connectionsOf(sessionId: string): Set<StreamConnection> {

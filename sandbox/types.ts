@@ -1,3 +1,5 @@
+import type { WebhookEndpoint } from './webhooks';
+
 /**
  * Shared types of the Kallglot sandbox. Wire shapes follow /work/shared/kallglot-api.md;
  * everything here is the sandbox's own reading of the contract (nothing is imported from nodes/).
@@ -42,6 +44,12 @@ export interface SandboxOptions {
 	recordingProcessingMs?: number;
 	/** How long an analysis stays `processing`; default 1500 ms. */
 	analysisProcessingMs?: number;
+	/** Where signed webhooks go (contract §7); default none (configure later with configureWebhooks). */
+	webhooks?: WebhookEndpoint | null;
+	/** Waits before webhook retries; default 8 attempts, 0.1 s doubling (Kallglot: ~41 h). */
+	webhookRetryDelaysMs?: number[];
+	/** A webhook attempt without an answer in this time is retried; default 30000. */
+	webhookTimeoutMs?: number;
 }
 
 /** Every REST request received under /v1 (including faulted and rejected ones). */
