@@ -130,6 +130,21 @@ describe('Recording → Download', () => {
 		expect(audioRequests()).toHaveLength(0);
 	});
 
+	test('a failed recording: says it has no file, before any download is tried', async () => {
+		await start();
+		sandbox.postCall.failNext('recordings', 2);
+		const sessionId = await recordedCall();
+		await waitFor('recordings failed', () => recordingsOf(sessionId).length > 0 && recordingsOf(sessionId).every((r) => r.status === 'failed'), WAIT_MS);
+		const [recording] = recordingsOf(sessionId);
+		const { error } = await runKallglotNode({
+			parameters: { resource: 'recording', operation: 'download', recordingId: recording.id },
+			credentials: credentials(),
+		});
+		expect(error?.message).toBe(`Kallglot recording ${recording.id} failed: recording_processing_failed: The recording could not be processed.`);
+		expect(error?.description).toMatch(/no file to download/);
+		expect(audioRequests()).toHaveLength(0);
+	});
+
 	test('the audio endpoint answering 409 recording_not_ready: Kallglot code, message and request id, not retried', async () => {
 		await start();
 		const sessionId = await recordedCall();
