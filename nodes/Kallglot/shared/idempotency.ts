@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties } from 'n8n-workflow';
 
 export const idempotencyKeyOption: INodeProperties = {
 	displayName: 'Idempotency Key',
@@ -15,3 +15,14 @@ export const idempotencyKeyOption: INodeProperties = {
 export function resolveIdempotencyKey(value: unknown): string {
 	return typeof value === 'string' && value.trim() !== '' ? value.trim() : randomUUID();
 }
+
+/** An "Options" collection holding only the Idempotency Key, for billable POSTs beyond Create Session. */
+export const idempotencyOptions = (show: IDisplayOptions['show']): INodeProperties => ({
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	displayOptions: { show },
+	options: [idempotencyKeyOption],
+});

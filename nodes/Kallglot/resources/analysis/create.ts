@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createAnalysis, waitForAnalysis, type Analysis, type WaitOutcome } from '../../../shared/analyses';
 import { errorText } from '../../../shared/recordings';
 import { ANALYSIS_INCLUDES, createAnalysisInput, toCreateAnalysisBody } from '../../../shared/wire';
-import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
+import { idempotencyOptions, resolveIdempotencyKey } from '../../shared/idempotency';
 import { sessionIdField } from '../../shared/sessionId';
 import { validateParameters } from '../../shared/validation';
 
@@ -60,15 +60,7 @@ export const description: INodeProperties[] = [
 			'How long to wait at most. Kallglot is asked about 1, 2.5, 4.75 … s after the request, then every 15 s at most.',
 		displayOptions: { show: { ...show, waitForCompletion: [true] } },
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		displayOptions: { show },
-		options: [idempotencyKeyOption],
-	},
+	idempotencyOptions(show),
 ];
 
 const maxWait = z.object({

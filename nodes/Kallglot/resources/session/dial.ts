@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { kallglotApiRequest } from '../../../shared/transport';
 import { dialInput, paths, toDialBody } from '../../../shared/wire';
-import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
+import { idempotencyOptions, resolveIdempotencyKey } from '../../shared/idempotency';
 import { sessionIdField } from '../../shared/sessionId';
 import { validateParameters } from '../../shared/validation';
 
@@ -21,15 +21,7 @@ export const description: INodeProperties[] = [
 		description: 'The phone number to call',
 		displayOptions: { show },
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		displayOptions: { show },
-		options: [idempotencyKeyOption],
-	},
+	idempotencyOptions(show),
 ];
 
 // A 502 means the SIP dial failed: retrying would ring the person again, so only transient
