@@ -374,11 +374,8 @@ function normalizeTranslation(value: z.infer<typeof translationWire>): Translati
 	return { language: value.language ?? null, text: value.text };
 }
 
-/**
- * Parses one text frame. Never throws: a bad frame comes back as a problem the caller counts.
- * `detail` says what was wrong without quoting the frame (it may hold a caller's words).
- */
-export function parseServerFrame(text: string): ParsedFrame {
+/** Reads the envelope every frame shares; `raw` is the frame, or why it is not one. */
+function readFrame(text: string): { raw: Record<string, unknown>; type: string } | ParsedFrame {
 	let json: unknown;
 	try {
 		json = JSON.parse(text);
@@ -392,10 +389,12 @@ export function parseServerFrame(text: string): ParsedFrame {
 	if (typeof raw.type !== 'string' || raw.type === '') {
 		return { ok: false, problem: 'schema', detail: 'frame has no "type"' };
 	}
-	const type = raw.type;
-	if (!(type in frameSchemas)) return { ok: true, event: { type: 'unknown', wireType: type, raw } };
+	return { raw, type: raw.type };
+}
 
-	const parsed = frameSchemas[type as keyof typeof frameSchemas].safeParse(raw);
+/** The schema's verdict on a known frame type (the reference; also the source of every `detail`). */
+function schemaEvent(type: keyof typeof frameSchemas, raw: Record<string, unknown>): ParsedFrame {
+	const parsed = frameSchemas[type].safeParse(raw);
 	if (!parsed.success) {
 		const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
 		return { ok: false, problem: 'schema', detail: `${type} frame has invalid fields: ${[...new Set(fields)].join(', ')}` };
@@ -432,15 +431,101 @@ export function parseServerFrame(text: string): ParsedFrame {
 	}
 }
 
+// The hot path: the same rules as frameSchemas, hand-written, without zod's per-frame copies.
+// A frame they do not accept goes to the schema, which has the last word and explains what is
+// wrong; test/stream/frames.test.ts holds the two to the same verdicts.
+const isOptionalString = (v: unknown) => v === undefined || typeof v === 'string';
+const isNullishString = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+const isNullishInt = (v: unknown) => v === undefined || v === null || (typeof v === 'number' && Number.isInteger(v));
+
+/** translationWire, normalized; undefined when the value breaks the rule. */
+function fastTranslation(value: unknown): Translation | null | undefined {
+	if (value === undefined || value === null) return null;
+	if (typeof value === 'string') return value === '' ? null : { language: null, text: value };
+	if (typeof value !== 'object' || Array.isArray(value)) return undefined;
+	const { language, text } = value as Record<string, unknown>;
+	if (typeof text !== 'string' || !isNullishString(language)) return undefined;
+	return { language: (language as string | null | undefined) ?? null, text };
+}
+
+/** The event when the frame passes its type's rules, else null (the schema decides). */
+function fastEvent(type: keyof typeof frameSchemas, raw: Record<string, any>): StreamEvent | null {
+	switch (type) {
+		case 'transcript.final': {
+			const { speaker, text, language, sequence, timestamp } = raw;
+			if (typeof speaker !== 'string' || typeof text !== 'string') return null;
+			if (!isNullishString(language) || !isNullishInt(sequence) || !isNullishString(timestamp)) return null;
+			const translation = fastTranslation(raw.translation);
+			if (translation === undefined) return null;
+			return {
+				type,
+				speaker,
+				text,
+				language: language ?? null,
+				sequence: sequence ?? null,
+				timestamp: timestamp ?? null,
+				translation,
+				raw,
+			};
+		}
+		case 'transcript.partial': {
+			const { speaker, text, language, sequence } = raw;
+			if (typeof speaker !== 'string' || typeof text !== 'string') return null;
+			if (!isNullishString(language) || !isNullishInt(sequence)) return null;
+			return { type, speaker, text, language: language ?? null, sequence: sequence ?? null, raw };
+		}
+		case 'session.ready':
+			return isOptionalString(raw.session_id) ? { type, sessionId: raw.session_id ?? null, raw } : null;
+		case 'pong':
+			return isOptionalString(raw.session_id) ? { type, raw } : null;
+		case 'session.error':
+			return isNullishString(raw.code) && isNullishString(raw.message)
+				? { type, code: raw.code ?? null, message: raw.message ?? null, raw }
+				: null;
+		case 'session.ended':
+			return isOptionalString(raw.session_id) && isNullishString(raw.reason)
+				? { type, sessionId: raw.session_id ?? null, reason: raw.reason ?? null, raw }
+				: null;
+	}
+}
+
+const isKnownType = (type: string): type is keyof typeof frameSchemas => Object.hasOwn(frameSchemas, type);
+
+/**
+ * Parses one text frame. Never throws: a bad frame comes back as a problem the caller counts.
+ * `detail` says what was wrong without quoting the frame (it may hold a caller's words).
+ */
+export function parseServerFrame(text: string): ParsedFrame {
+	const frame = readFrame(text);
+	if ('ok' in frame) return frame;
+	const { raw, type } = frame;
+	if (!isKnownType(type)) return { ok: true, event: { type: 'unknown', wireType: type, raw } };
+	const event = fastEvent(type, raw);
+	return event ? { ok: true, event } : schemaEvent(type, raw);
+}
+
+/** @internal parseServerFrame by the zod schemas alone: the reference the hot path is tested against. */
+export function parseServerFrameBySchema(text: string): ParsedFrame {
+	const frame = readFrame(text);
+	if ('ok' in frame) return frame;
+	const { raw, type } = frame;
+	if (!isKnownType(type)) return { ok: true, event: { type: 'unknown', wireType: type, raw } };
+	return schemaEvent(type, raw);
+}
+
+/** A final's sequence number, or a string for every other kind of identity. */
+export type EventIdentity = number | string;
+
 /**
  * What makes two frames "the same event", so a frame replayed after a reconnect is emitted once.
  * Finals are unique per utterance sequence; partials of one utterance share the sequence, so
  * their text is part of the identity. Frames without a sequence fall back to their content.
  */
-export function eventIdentity(event: StreamEvent): string | null {
+export function eventIdentity(event: StreamEvent): EventIdentity | null {
 	switch (event.type) {
 		case 'transcript.final':
-			return event.sequence !== null ? `final:${event.sequence}` : `final:${event.speaker}:${event.text}`;
+			// The bare number (no string to build and hash per frame): no other identity is a number.
+			return event.sequence !== null ? event.sequence : `final:${event.speaker}:${event.text}`;
 		case 'transcript.partial':
 			return `partial:${event.sequence ?? ''}:${event.speaker}:${event.text}`;
 		case 'session.ended':
