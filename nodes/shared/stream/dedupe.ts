@@ -2,8 +2,17 @@
  * A bounded set of recently seen event identities (wire.eventIdentity), oldest evicted first.
  * Lets the stream client emit a frame replayed after a reconnect only once.
  */
+import type { EventIdentity } from '../wire';
+
 export class RecentIdentities {
-	private readonly seen = new Set<string>();
+	private readonly seen = new Set<EventIdentity>();
+	/**
+	 * Insertion order as a ring: the slot at `next` holds the oldest identity. (Evicting through
+	 * `seen.values().next()` instead walks the Set's deleted entries first: microseconds per frame.)
+	 * It grows up to `capacity`, so a quiet stream holds only what it saw.
+	 */
+	private readonly order: Array<EventIdentity | undefined> = [];
+	private next = 0;
 	readonly capacity: number;
 
 	constructor(capacity: number) {
@@ -12,17 +21,21 @@ export class RecentIdentities {
 	}
 
 	/** True when `identity` was seen before (a duplicate); otherwise remembers it and returns false. */
-	checkAndRemember(identity: string): boolean {
+	checkAndRemember(identity: EventIdentity): boolean {
 		if (this.seen.has(identity)) return true;
-		this.seen.add(identity);
-		if (this.seen.size > this.capacity) {
-			const oldest = this.seen.values().next().value;
+		if (this.order.length < this.capacity) {
+			this.order.push(identity);
+		} else {
+			const oldest = this.order[this.next];
 			if (oldest !== undefined) this.seen.delete(oldest);
+			this.order[this.next] = identity;
+			this.next = (this.next + 1) % this.capacity;
 		}
+		this.seen.add(identity);
 		return false;
 	}
 
-	has(identity: string): boolean {
+	has(identity: EventIdentity): boolean {
 		return this.seen.has(identity);
 	}
 
@@ -32,5 +45,7 @@ export class RecentIdentities {
 
 	clear(): void {
 		this.seen.clear();
+		this.order.length = 0;
+		this.next = 0;
 	}
 }
