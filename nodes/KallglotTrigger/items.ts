@@ -70,11 +70,13 @@ export function eventItem(
 	receivedAt: Date,
 	includeRaw: boolean,
 ): EventItem {
+	if (event.type === 'transcript.final') {
+		const item = turnItem(event.type, toTurn(event, session), session, receivedAt);
+		if (includeRaw) item.raw = event.raw;
+		return item;
+	}
 	const item: EventItem = itemBase(event.type === 'unknown' ? event.wireType : event.type, session, receivedAt);
 	switch (event.type) {
-		case 'transcript.final':
-			Object.assign(item, turnItem(event.type, toTurn(event, session), session, receivedAt));
-			break;
 		case 'transcript.partial':
 			Object.assign(item, {
 				speaker: event.speaker,

@@ -37,6 +37,18 @@ export function completeTranslation(
 	return { language: other, text: translation.text };
 }
 
+// A busy stream delivers many events within one millisecond: they share one ISO string.
+let lastMs = NaN;
+let lastIso = '';
+function isoString(date: Date): string {
+	const ms = date.getTime();
+	if (ms !== lastMs) {
+		lastIso = date.toISOString();
+		lastMs = ms;
+	}
+	return lastIso;
+}
+
 /** The keys every event item has; fields that do not apply stay null. */
 export function itemBase(event: string, session: SessionContext, receivedAt: Date) {
 	return {
@@ -48,18 +60,23 @@ export function itemBase(event: string, session: SessionContext, receivedAt: Dat
 		translation: null as Translation | null,
 		isFinal: null as boolean | null,
 		sequence: null as number | null,
-		receivedAt: receivedAt.toISOString(),
+		receivedAt: isoString(receivedAt),
 	};
 }
 
 /** The item of one final utterance (`event` names where it came from). */
 export function turnItem(event: string, turn: Turn, session: SessionContext, receivedAt: Date): EventItem {
-	const { timestamp, ...rest } = turn;
+	// itemBase's keys in itemBase's order, then timestamp: one object per event on the hot path.
 	return {
-		...itemBase(event, session, receivedAt),
-		...rest,
+		event,
+		sessionId: session.sessionId,
+		speaker: turn.speaker,
+		language: turn.language,
+		text: turn.text,
 		translation: completeTranslation(turn.translation, turn.language, session),
 		isFinal: true,
-		timestamp,
+		sequence: turn.sequence,
+		receivedAt: isoString(receivedAt),
+		timestamp: turn.timestamp,
 	};
 }
