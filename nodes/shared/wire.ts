@@ -368,7 +368,7 @@ export type ParsedFrame =
 	| { ok: true; event: StreamEvent }
 	| { ok: false; problem: FrameProblem; detail: string };
 
-function normalizeTranslation(value: z.infer<typeof translationWire>): Translation | null {
+export function normalizeTranslation(value: z.infer<typeof translationWire>): Translation | null {
 	if (value === null || value === undefined) return null;
 	if (typeof value === 'string') return value === '' ? null : { language: null, text: value };
 	return { language: value.language ?? null, text: value.text };
@@ -627,3 +627,74 @@ export const analysisResponse = z
 	})
 	.passthrough();
 export type AnalysisResponse = z.infer<typeof analysisResponse>;
+// Webhook deliveries (contract §7; envelope and data per ISSUE7-CONTRACT)
+
+export const WEBHOOK_EVENT_TYPES = [
+	'session.created',
+	'session.started',
+	'session.ended',
+	'transcript.segment',
+	'transcript.ready',
+	'recording.ready',
+	'recording.failed',
+	'analysis.complete',
+	'analysis.failed',
+	'session.provider.connected',
+	'session.provider.disconnected',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** What a CRM workflow wants after a call: the default selection. */
+export const POST_CALL_EVENT_TYPES: readonly WebhookEventType[] = [
+	'session.ended',
+	'transcript.ready',
+	'recording.ready',
+	'analysis.complete',
+];
+
+/** Request headers of a delivery, lower-cased as Node.js presents them. */
+export const webhookHeaders = {
+	signature: 'kallglot-signature',
+	deliveryId: 'kallglot-webhook-id',
+	retryCount: 'kallglot-retry-count',
+	originalTimestamp: 'kallglot-original-timestamp',
+} as const;
+
+/** `Kallglot-Signature: t=<unix s>,v1=<hex>[,v1=<hex>]`; v1 = HMAC-SHA256(secret, `${t}.${raw body}`). */
+export const webhookSignatureScheme = { timestamp: 't', v1: 'v1' } as const;
+
+export const webhookEnvelope = z
+	.object({
+		id: z.string().min(1),
+		object: z.string().nullish(),
+		type: z.string().min(1),
+		api_version: z.string().nullish(),
+		created_at: z.string().nullish(),
+		data: plainObject,
+	})
+	.passthrough();
+export type WebhookEnvelope = z.infer<typeof webhookEnvelope>;
+
+export const transcriptSegmentData = z
+	.object({
+		session_id: z.string().nullish(),
+		sequence: z.number().int().nullish(),
+		speaker: z.string(),
+		language: z.string().nullish(),
+		text: z.string(),
+		translation: translationWire,
+		timestamp: z.string().nullish(),
+	})
+	.passthrough();
+
+/** The session an event belongs to: `session_id` on its objects, `id` on a session object. */
+export function webhookSessionId(envelope: WebhookEnvelope): string | null {
+	const { data } = envelope;
+	if (typeof data.session_id === 'string' && data.session_id) return data.session_id;
+	const isSession = data.object === 'session' || envelope.type.startsWith('session.');
+	return isSession && typeof data.id === 'string' && data.id ? data.id : null;
+}
+
+/** Whether `data` is the session object itself (it then carries metadata and mode). */
+export const webhookCarriesSession = (envelope: WebhookEnvelope): boolean =>
+	envelope.data.object === 'session' || (envelope.type.startsWith('session.') && typeof envelope.data.id === 'string');

@@ -1,0 +1,157 @@
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+import { DEFAULT_TOLERANCE_SECONDS } from '../shared/webhook';
+import { POST_CALL_EVENT_TYPES, type WebhookEventType } from '../shared/wire';
+
+const EVENT_OPTIONS: Array<INodePropertyOptions & { value: WebhookEventType }> = [
+	{ name: 'Analysis Complete', value: 'analysis.complete', description: 'A post-call analysis finished' },
+	{ name: 'Analysis Failed', value: 'analysis.failed', description: 'A post-call analysis could not be made' },
+	{ name: 'Provider Connected', value: 'session.provider.connected', description: 'The telephony provider joined the session' },
+	{ name: 'Provider Disconnected', value: 'session.provider.disconnected', description: 'The telephony provider left the session' },
+	{ name: 'Recording Failed', value: 'recording.failed', description: 'A recording could not be produced' },
+	{ name: 'Recording Ready', value: 'recording.ready', description: 'A recording can be downloaded (one per channel)' },
+	{ name: 'Session Created', value: 'session.created', description: 'A session was created (by API or an inbound call)' },
+	{ name: 'Session Ended', value: 'session.ended', description: 'A call ended, with its duration and reason' },
+	{ name: 'Session Started', value: 'session.started', description: 'Audio started flowing' },
+	{ name: 'Transcript Ready', value: 'transcript.ready', description: 'The full transcript of an ended session is final' },
+	{ name: 'Transcript Segment', value: 'transcript.segment', description: 'Each final utterance while the call runs (many per call)' },
+];
+
+export const properties: INodeProperties[] = [
+	{
+		displayName:
+			'In the Kallglot developer portal, add a webhook endpoint: paste this node’s <b>Production URL</b> (under Webhook URLs above) as the endpoint URL and select the same events as under Events below. Copy the endpoint’s signing secret into the Kallglot Webhook API credential, then publish this workflow. The Test URL works only while you listen for a test event.',
+		name: 'portalNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Events',
+		name: 'events',
+		type: 'multiOptions',
+		default: [...POST_CALL_EVENT_TYPES],
+		required: true,
+		description: 'Which events start the workflow. Choose the same ones for the endpoint in the Kallglot portal.',
+		options: EVENT_OPTIONS,
+	},
+	{
+		displayName: 'Verify Signatures',
+		name: 'verifySignatures',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to accept only deliveries signed with the credential’s signing secret and sent recently (anything else gets 401 and starts nothing)',
+	},
+	{
+		displayName:
+			'Signatures are NOT verified: anyone who knows this URL can start the workflow with made-up events. Turn this back on before you publish.',
+		name: 'unverifiedWarning',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { verifySignatures: [false] } },
+	},
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		description: 'Only events of matching sessions start the workflow; others are acknowledged and skipped',
+		options: [
+			{
+				displayName: 'Metadata',
+				name: 'metadata',
+				type: 'fixedCollection',
+				typeOptions: { multipleValues: true },
+				default: {},
+				placeholder: 'Add Metadata Condition',
+				description:
+					'Session metadata that must match (every pair; values compared as text), e.g. campaign = spring-2027 as set at Create Session',
+				options: [
+					{
+						displayName: 'Condition',
+						name: 'conditions',
+						values: [
+							{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'e.g. campaign' },
+							{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: 'e.g. spring-2027' },
+						],
+					},
+				],
+			},
+			{
+				displayName: 'Session Modes',
+				name: 'modes',
+				type: 'multiOptions',
+				default: [],
+				description: 'Only sessions in these modes (none selected: every mode)',
+				options: [
+					{ name: 'AI Agent', value: 'ai_agent' },
+					{ name: 'Assistive Translation', value: 'assistive_translation' },
+					{ name: 'Bidirectional Translation', value: 'bidirectional_translation' },
+					{ name: 'Help Chat Voice', value: 'help_chat_voice' },
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Download Recording',
+				name: 'downloadRecording',
+				type: 'boolean',
+				default: false,
+				description: 'Whether a Recording Ready item carries the audio file as binary data',
+			},
+			{
+				displayName: 'Fetch Analysis',
+				name: 'fetchAnalysis',
+				type: 'boolean',
+				default: false,
+				description: 'Whether an Analysis Complete item carries the full analysis object (under analysis)',
+			},
+			{
+				displayName: 'Fetch Full Transcript',
+				name: 'fetchTranscript',
+				type: 'boolean',
+				default: false,
+				description: 'Whether a Transcript Ready item carries every turn of the transcript (under transcript)',
+			},
+			{
+				displayName: 'Pass Through Unknown Event Types',
+				name: 'passUnknown',
+				type: 'boolean',
+				default: false,
+				description: 'Whether event types this node does not know yet (added by Kallglot later) start the workflow too',
+			},
+			{
+				displayName: 'Put Recording in Field',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+				description: 'The binary property the recording is written to (with Download Recording)',
+			},
+			{
+				displayName: 'Remembered Event IDs',
+				name: 'rememberedEvents',
+				type: 'number',
+				typeOptions: { minValue: 100, maxValue: 10000 },
+				default: 1000,
+				description:
+					'How many recent event IDs are kept (for 48 hours) so a redelivered event starts no second execution',
+			},
+			{
+				displayName: 'Timestamp Tolerance (Seconds)',
+				name: 'toleranceSeconds',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_TOLERANCE_SECONDS,
+				description: 'Deliveries signed longer ago than this (or this far in the future) are refused as replays',
+			},
+		],
+	},
+];

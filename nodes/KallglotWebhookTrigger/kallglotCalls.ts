@@ -1,0 +1,59 @@
+/**
+ * The Kallglot calls of the webhook trigger, in one place: the session lookup that fills an
+ * item's metadata, and the enrichment on request (full transcript, recording audio, analysis)
+ * through the calls the action node uses too. Enrichment failures become `enrichmentError`.
+ */
+import type { IBinaryData, IDataObject, IWebhookFunctions } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { getAnalysis } from '../shared/analyses';
+import { downloadRecordingAudio, recordingBinary, type Recording } from '../shared/recordings';
+import { redactSecrets } from '../shared/redact';
+import { kallglotApiRequest, type RetryPolicy } from '../shared/transport';
+import { paths } from '../shared/wire';
+
+/** Before the answer to Kallglot (which waits 30 s): short. */
+const LOOKUP_POLICY: RetryPolicy = { maxRetries: 1, baseDelayMs: 250, maxDelayMs: 2_000 };
+const LOOKUP_TIMEOUT_MS = 10_000;
+/** After the answer: a little patience, but the execution waits for it. */
+const ENRICH_POLICY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 5_000 };
+
+export interface EnrichmentError {
+	code: string;
+	message: string;
+}
+
+export async function lookUpSession(ctx: IWebhookFunctions, sessionId: string): Promise<IDataObject> {
+	return await kallglotApiRequest.call(
+		ctx,
+		{ method: 'GET', path: paths.session(sessionId), signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) },
+		LOOKUP_POLICY,
+	);
+}
+
+/** code + message of any failure, with nothing secret in it. */
+export function enrichmentError(error: unknown): EnrichmentError {
+	if (error instanceof NodeApiError) {
+		const code = (error.errorResponse?.error as IDataObject | undefined)?.code;
+		return {
+			code: typeof code === 'string' ? code : error.httpCode ? `http_${error.httpCode}` : 'request_failed',
+			message: redactSecrets(error.message),
+		};
+	}
+	const message = error instanceof Error ? error.message : String(error);
+	return { code: 'enrichment_failed', message: redactSecrets(message) };
+}
+
+export async function fetchTranscript(ctx: IWebhookFunctions, sessionId: string): Promise<IDataObject> {
+	return await kallglotApiRequest.call(ctx, { method: 'GET', path: paths.transcript(sessionId) }, ENRICH_POLICY);
+}
+
+export async function fetchAnalysis(ctx: IWebhookFunctions, analysisId: string): Promise<IDataObject> {
+	return await getAnalysis.call(ctx, analysisId, {}, ENRICH_POLICY);
+}
+
+/** The event's recording object names the file; its audio becomes n8n binary data. */
+export async function recordingFile(ctx: IWebhookFunctions, recording: IDataObject & { id: string }): Promise<IBinaryData> {
+	const file = await downloadRecordingAudio.call(ctx, recording as Recording);
+	return await recordingBinary.call(ctx, file);
+}
