@@ -1,0 +1,195 @@
+/**
+ * Runs the Kallglot Webhook Trigger's webhook() the way n8n does for a production webhook: a
+ * real HTTP server hands each request (raw bytes kept, as n8n's body reader does) to n8n-core's
+ * WebhookContext; what webhook() returns decides the answer and whether an execution starts.
+ * "Restarting" builds a new workflow from the saved static data and a fresh copy of the node
+ * module, so nothing held in process memory survives.
+ */
+import { logLines } from './trigger';
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+
+import { WebhookContext } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	IWebhookData,
+} from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import { additionalDataFor, PACKAGE, TestNodeTypes } from './engine';
+
+export { logLines };
+
+type NodeClass = new () => INodeType;
+
+function freshNodeClass(): NodeClass {
+	let loaded: NodeClass | undefined;
+	jest.isolateModules(() => {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		loaded = require('../../nodes/KallglotWebhookTrigger/KallglotWebhookTrigger.node').KallglotWebhookTrigger;
+	});
+	return loaded as NodeClass;
+}
+
+export interface Answer {
+	status: number;
+	body: IDataObject;
+}
+
+export interface HarnessOptions {
+	parameters: INode['parameters'];
+	credentials: { kallglotWebhookApi: ICredentialDataDecryptedObject; kallglotApi: ICredentialDataDecryptedObject };
+	workflowId?: string;
+}
+
+export class WebhookHarness {
+	/** One entry per execution n8n would start: the workflowData webhook() returned. */
+	readonly executions: INodeExecutionData[][][] = [];
+	/** Errors webhook() threw (n8n would answer 500). */
+	readonly thrown: Error[] = [];
+	url = '';
+	private server: Server | undefined;
+	private readonly inFlight = new Set<Promise<void>>();
+	private workflow!: Workflow;
+	private node!: INode;
+	private nodeType!: INodeType;
+
+	private constructor(private readonly options: HarnessOptions) {}
+
+	static async start(options: HarnessOptions): Promise<WebhookHarness> {
+		const harness = new WebhookHarness(options);
+		harness.load({});
+		await harness.listen();
+		return harness;
+	}
+
+	/** The workflow's static data as n8n would save it (JSON). */
+	get savedStaticData(): IDataObject {
+		return JSON.parse(JSON.stringify(this.workflow.staticData)) as IDataObject;
+	}
+
+	/** Like an n8n restart: a new process (fresh module state) with the saved static data. */
+	restart(): void {
+		this.load(this.savedStaticData);
+	}
+
+	/** Changes node parameters (as editing and re-publishing would), keeping the static data. */
+	setParameters(parameters: INode['parameters']): void {
+		this.node.parameters = parameters;
+	}
+
+	async post(body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+		const response = await fetch(this.url, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', ...headers },
+			body,
+		});
+		const text = await response.text();
+		// The answer is written before enrichment: wait until webhook() has returned, as n8n does
+		// before it starts the execution.
+		await this.idle();
+		return { status: response.status, body: text ? (JSON.parse(text) as IDataObject) : {} };
+	}
+
+	/** Resolves when no webhook() call is running. */
+	async idle(): Promise<void> {
+		while (this.inFlight.size) await Promise.all([...this.inFlight]);
+	}
+
+	async close(): Promise<void> {
+		await this.idle();
+		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+		this.server?.closeAllConnections();
+	}
+
+	private load(staticData: IDataObject): void {
+		const NodeType = freshNodeClass();
+		this.nodeType = new NodeType();
+		const node: INode = {
+			id: 'webhook-trigger',
+			name: 'Kallglot Webhook Trigger',
+			type: `${PACKAGE}.kallglotWebhookTrigger`,
+			typeVersion: 1,
+			position: [0, 0],
+			webhookId: 'a8a4bd9c-0a43-4c4e-9d4c-0123456789ab',
+			parameters: this.node?.parameters ?? this.options.parameters,
+			credentials: {
+				kallglotWebhookApi: { id: '2', name: 'Kallglot webhook' },
+				kallglotApi: { id: '1', name: 'Kallglot account' },
+			},
+		};
+		this.workflow = new Workflow({
+			id: this.options.workflowId ?? 'webhook-test',
+			nodes: [node],
+			connections: {},
+			active: true,
+			nodeTypes: new TestNodeTypes([this.nodeType]),
+			staticData,
+		});
+		this.node = this.workflow.getNode(node.name) as INode;
+	}
+
+	private async listen(): Promise<void> {
+		this.server = createServer((req, res) => {
+			const handling = this.handle(req, res).finally(() => this.inFlight.delete(handling));
+			this.inFlight.add(handling);
+		});
+		await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+		this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/webhook/${this.node.webhookId}/webhook`;
+	}
+
+	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const chunks: Buffer[] = [];
+		for await (const chunk of req) chunks.push(chunk as Buffer);
+		const rawBody = Buffer.concat(chunks);
+		const request = Object.assign(req, { rawBody, body: safeJson(rawBody) });
+		const response = Object.assign(res, {
+			status(code: number) {
+				res.statusCode = code;
+				return response;
+			},
+			json(value: unknown) {
+				res.setHeader('content-type', 'application/json');
+				res.end(JSON.stringify(value));
+				return response;
+			},
+		});
+		const additionalData = additionalDataFor(this.options.credentials);
+		Object.assign(additionalData, { httpRequest: request, httpResponse: response });
+		const description = this.nodeType.description.webhooks![0];
+		const webhookData: IWebhookData = {
+			httpMethod: 'POST',
+			node: this.node.name,
+			path: `${this.node.webhookId}/webhook`,
+			webhookDescription: description,
+			workflowId: this.workflow.id,
+			workflowExecuteAdditionalData: additionalData,
+		};
+		const context = new WebhookContext(this.workflow, this.node, additionalData, 'webhook', webhookData, [], null);
+		try {
+			const result = await this.nodeType.webhook!.call(context);
+			if (result.workflowData) this.executions.push(result.workflowData);
+			if (!res.writableEnded) {
+				if (result.noWebhookResponse) throw new Error('noWebhookResponse without a response written');
+				response.status(200).json({ message: 'Webhook call received' });
+			}
+		} catch (error) {
+			this.thrown.push(error as Error);
+			if (!res.headersSent) response.status(500).json({ message: 'Error in workflow' });
+			else res.end();
+		}
+	}
+}
+
+function safeJson(raw: Buffer): unknown {
+	try {
+		return JSON.parse(raw.toString('utf8'));
+	} catch {
+		return {};
+	}
+}
