@@ -65,7 +65,7 @@ export class ControlApi {
 
 	private route(method: string, path: string, body: unknown): ControlResult {
 		const sb = this.sandbox;
-		const sessionRoute = /^\/_sandbox\/sessions\/([^/]+)\/(play|end|frames)$/.exec(path);
+		const sessionRoute = /^\/_sandbox\/sessions\/([^/]+)\/(play|end|frames|start|finals)$/.exec(path);
 		if (sessionRoute !== null && method === 'POST') {
 			return this.sessionAction(decodeURIComponent(sessionRoute[1]), sessionRoute[2], body);
 		}
@@ -163,10 +163,26 @@ export class ControlApi {
 		if (session === undefined) return problem(404, `no session ${sessionId}`);
 		if (action === 'end') {
 			const reason = isPlainObject(body) && typeof body.reason === 'string' ? body.reason : undefined;
-			sb.endSession(sessionId, reason);
+			// {"announce": false}: close the stream without a session.ended frame.
+			sb.endSession(sessionId, reason, { announce: !(isPlainObject(body) && body.announce === false) });
 			return ok({ id: sessionId, status: session.status });
 		}
 		if (session.status === 'ended') return problem(409, `session ${sessionId} has ended`);
+		if (action === 'start') {
+			sb.startCall(sessionId);
+			return ok({ id: sessionId, status: session.status });
+		}
+		if (action === 'finals') {
+			// {"count": N, "intervalMs"?: 0 = one burst, "waitForListener"?, "endWhenDone"?}; answers at once.
+			const count = isPlainObject(body) ? body.count : undefined;
+			const intervalMs = isPlainObject(body) ? (body.intervalMs ?? 0) : 0;
+			if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || typeof intervalMs !== 'number' || intervalMs < 0) {
+				return problem(400, 'body must be {count: integer >= 1, intervalMs?: number >= 0}');
+			}
+			const options = parsePlayOptions({ ...(body as object), count: undefined, intervalMs: undefined, translationShape: undefined });
+			void sb.sendFinals(sessionId, { count, intervalMs, waitForListener: options.waitForListener, endWhenDone: options.endWhenDone }).catch(() => undefined);
+			return ok({ ok: true, sessionId, count }, 202);
+		}
 		if (action === 'frames') {
 			// {"raw": "<text sent as-is>"} or {"frame": {...}}: malformed and unknown frames included.
 			if (!isPlainObject(body) || (typeof body.raw !== 'string' && body.frame === undefined)) {

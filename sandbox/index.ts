@@ -24,6 +24,7 @@ export {
 export type {
 	Agent,
 	AnalysisPart,
+	FinalsOptions,
 	PlayOptions,
 	RateLimitOptions,
 	RecordedHandshake,

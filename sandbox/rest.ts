@@ -35,6 +35,8 @@ export interface RestBackend {
 	credits: number;
 	creditsUsed: number;
 	issueStreamTicket(session: SandboxSession): StreamTicket;
+	/** The `stream` of GET /v1/sessions/{id}: a fresh ticket, or null when none is shown. */
+	retrievedStream(session: SandboxSession): StreamTicket | null;
 	endSession(sessionId: string, reason?: string): void;
 	/** A session was created (the `session.created` webhook). */
 	sessionCreated(session: SandboxSession): void;
@@ -322,8 +324,10 @@ export class RestApi {
 	}
 
 	private retrieved(session: SandboxSession): JsonObject {
-		const stream = session.status === 'ended' ? null : this.backend.issueStreamTicket(session);
-		return sessionResource(session, stream, 'retrieved');
+		const resource = sessionResource(session, this.backend.retrievedStream(session), 'retrieved');
+		// As in the session.ended webhook's data: why it ended.
+		if (session.status === 'ended') resource.end_reason = session.endReason;
+		return resource;
 	}
 
 	private createSession(ctx: HandlerContext): RestResult {

@@ -4,7 +4,7 @@
  * `transcript.partial` frames and one `transcript.final` carrying the translation.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PlayOptions, SandboxSession, ScriptFrame, Speaker, Translation, TranslationShape } from './types';
+import type { FinalsOptions, PlayOptions, SandboxSession, ScriptFrame, Speaker, Translation, TranslationShape } from './types';
 
 export interface ScriptUtterance {
 	speaker: Speaker;
@@ -162,6 +162,33 @@ export async function playBilingualCall(stage: CallStage, session: SandboxSessio
 			timestamp,
 		});
 		deliver(finalFrame(utterance, sequence, translationShapeAt(translationShape, index), timestamp));
+	}
+	if (endWhenDone && session.status !== 'ended') stage.endSession(session.id, 'call_completed');
+}
+
+/**
+ * Delivers `count` finals (no partials), paced by `intervalMs` or all at once: the burst a stream
+ * flushes after a gap. With `waitForListener`, nothing is sent while no socket is open, and the
+ * finals due meanwhile go out together once one is.
+ */
+export async function playFinals(stage: CallStage, session: SandboxSession, options: FinalsOptions): Promise<void> {
+	const { count, intervalMs = 0, waitForListener = true, endWhenDone = false } = options;
+	for (let index = 0; index < count; index++) {
+		try {
+			if (intervalMs > 0) await sleep(intervalMs, undefined, { signal: stage.signal });
+			while (waitForListener && session.status !== 'ended' && !stage.hasListener(session.id)) {
+				await stage.waitForListener(session.id, stage.signal);
+			}
+		} catch {
+			return; // the sandbox is closing
+		}
+		if (session.status === 'ended') return;
+		const utterance = BILINGUAL_CALL[index % BILINGUAL_CALL.length];
+		const sequence = session.nextSequence++;
+		const timestamp = new Date().toISOString();
+		session.transcript.push({ sequence, speaker: utterance.speaker, language: utterance.language, text: utterance.text, translation: { ...utterance.translation }, timestamp });
+		const frame = finalFrame(utterance, sequence, 'object', timestamp);
+		if (stage.broadcast(session.id, frame) > 0) session.sentScriptFrames.push(frame);
 	}
 	if (endWhenDone && session.status !== 'ended') stage.endSession(session.id, 'call_completed');
 }

@@ -15,12 +15,13 @@ import { IdempotencyStore } from './idempotency';
 import { FixedWindowRateLimiter } from './rate-limit';
 import { RestApi } from './rest';
 import { PostCallStore } from './post-call';
-import { playBilingualCall, type CallStage } from './script';
+import { playBilingualCall, playFinals, type CallStage } from './script';
 import { durationSeconds, sessionResource, StreamTokenRegistry, type StreamTicket } from './sessions';
 import { StreamHub } from './stream';
 import { WebhookDeliverer, type WebhookAttempt, type WebhookEndpoint, type WebhookEnvelope, type WebhookFaults } from './webhooks';
 import type {
 	Agent,
+	FinalsOptions,
 	PlayOptions,
 	RecordedHandshake,
 	RecordedRequest,
@@ -65,6 +66,8 @@ export class KallglotSandbox {
 	readonly postCall: PostCallStore;
 	/** Signed webhook delivery (§7). */
 	readonly webhooks: WebhookDeliverer;
+	/** See SandboxOptions.streamOnlyWhileActive; may be changed at any time. */
+	streamOnlyWhileActive: boolean;
 
 	private readonly tokens: StreamTokenRegistry;
 	private readonly restFaults = new RestFaultQueue();
@@ -98,6 +101,7 @@ export class KallglotSandbox {
 		this.apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? [...options.apiKeys] : [SANDBOX_API_KEY];
 		this.apiKey = this.apiKeys[0];
 		this.credits = options.credits ?? Infinity;
+		this.streamOnlyWhileActive = options.streamOnlyWhileActive ?? false;
 		this.agents = seedAgents(options.agents ?? DEFAULT_AGENT_COUNT);
 		this.tokens = new StreamTokenRegistry(options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS);
 		const log = options.logger ?? ((): void => undefined);
@@ -156,6 +160,21 @@ export class KallglotSandbox {
 		return { url: `${this.streamBaseUrl}/sessions/${session.id}/connect`, token, expires_at: expiresAt.toISOString() };
 	}
 
+	/** GET's `stream`: none once ended, and (streamOnlyWhileActive) none before the call started. */
+	retrievedStream(session: SandboxSession): StreamTicket | null {
+		if (session.status === 'ended') return null;
+		if (this.streamOnlyWhileActive && session.status !== 'active') return null;
+		return this.issueStreamTicket(session);
+	}
+
+	/** The call of a `created` session starts: it becomes `active` (and GET shows its `stream`). */
+	startCall(sessionId: string): void {
+		const session = this.sessions.get(sessionId);
+		if (session === undefined) throw new Error(`startCall: unknown session ${sessionId}`);
+		if (session.status !== 'created') return;
+		this.startSession(session);
+	}
+
 	/** Currently open WebSocket connections (all sessions, or one). */
 	openStreamCount(sessionId?: string): number {
 		return this.hub.openCount(sessionId);
@@ -188,7 +207,18 @@ export class KallglotSandbox {
 		const session = this.sessions.get(sessionId);
 		if (session === undefined) return Promise.reject(new Error(`play: unknown session ${sessionId}`));
 		if (session.status === 'ended') return Promise.reject(new Error(`play: session ${sessionId} has ended`));
-		const stage: CallStage = {
+		return playBilingualCall(this.stage(session), session, options);
+	}
+
+	/** Paced or burst finals (see script.ts playFinals). Resolves when sent, ended, or closed. */
+	sendFinals(sessionId: string, options: FinalsOptions): Promise<void> {
+		const session = this.sessions.get(sessionId);
+		if (session === undefined) return Promise.reject(new Error(`sendFinals: unknown session ${sessionId}`));
+		return playFinals(this.stage(session), session, options);
+	}
+
+	private stage(session: SandboxSession): CallStage {
+		return {
 			signal: this.shutdown.signal,
 			hasListener: (id) => this.hub.openCount(id) > 0,
 			waitForListener: (id, signal) => this.hub.waitForListener(id, signal),
@@ -199,21 +229,20 @@ export class KallglotSandbox {
 			},
 			endSession: (id, reason) => this.endSession(id, reason),
 		};
-		return playBilingualCall(stage, session, options);
 	}
 
 	/**
-	 * Ends a session: pushes `session.ended` to its open sockets, then closes them with 1000.
-	 * Ending an ended session does nothing.
+	 * Ends a session: pushes `session.ended` to its open sockets (unless `announce: false`: the
+	 * stream just closes), then closes them with 1000. Ending an ended session does nothing.
 	 */
-	endSession(sessionId: string, reason = 'ended_by_api'): void {
+	endSession(sessionId: string, reason = 'ended_by_api', { announce = true }: { announce?: boolean } = {}): void {
 		const session = this.sessions.get(sessionId);
 		if (session === undefined) throw new Error(`endSession: unknown session ${sessionId}`);
 		if (session.status === 'ended') return;
 		session.status = 'ended';
 		session.endedAt = new Date();
 		session.endReason = reason;
-		this.hub.broadcast(sessionId, { type: 'session.ended', session_id: sessionId, reason });
+		if (announce) this.hub.broadcast(sessionId, { type: 'session.ended', session_id: sessionId, reason });
 		this.hub.closeSession(sessionId, 1000, reason);
 		this.emitSessionEvent('session.ended', session, { duration_seconds: durationSeconds(session), end_reason: reason });
 		this.emitWebhook('transcript.ready', {

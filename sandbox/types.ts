@@ -50,6 +50,12 @@ export interface SandboxOptions {
 	webhookRetryDelaysMs?: number[];
 	/** A webhook attempt without an answer in this time is retried; default 30000. */
 	webhookTimeoutMs?: number;
+	/**
+	 * GET /v1/sessions/{id} returns `stream` only for `active` sessions (the current contract,
+	 * §5.2); a `created` session becomes active when its call starts (`startCall`) or when a
+	 * client connects with the token from create. Default false: `stream` while not ended.
+	 */
+	streamOnlyWhileActive?: boolean;
 }
 
 /** Every REST request received under /v1 (including faulted and rejected ones). */
@@ -124,6 +130,17 @@ export interface PlayOptions {
 	endWhenDone?: boolean;
 	/** Pause while no socket of the session is open; default true. */
 	waitForListener?: boolean;
+}
+
+export interface FinalsOptions {
+	/** How many finals (utterances of the scripted call, cycled, with growing sequences). */
+	count: number;
+	/** Delay between finals; 0 (default) sends them all at once, a burst. */
+	intervalMs?: number;
+	/** Hold them while no socket is open, then deliver (a buffered backlog); default true. */
+	waitForListener?: boolean;
+	/** End the session (reason `call_completed`) after the last one; default false. */
+	endWhenDone?: boolean;
 }
 
 export interface Agent {

@@ -3,8 +3,14 @@
  * which events become items, and a clean stop. No n8n imports: the node passes in the API calls
  * and the emit functions, so the lifecycle can be read (and reasoned about) on its own.
  */
-import { KallglotStreamClient, StreamClientError, type StreamClientOptions, type StreamLogger } from '../shared/stream';
-import type { SessionResponse, StreamEvent } from '../shared/wire';
+import {
+	KallglotStreamClient,
+	StreamClientError,
+	type EndpointResult,
+	type StreamClientOptions,
+	type StreamLogger,
+} from '../shared/stream';
+import { sessionEndReason, type SessionResponse, type StreamEvent } from '../shared/wire';
 import {
 	endedItem,
 	eventItem,
@@ -67,6 +73,12 @@ export class ListenerStartError extends Error {
 }
 
 const PERMANENT_STATUSES = new Set([401, 403, 404]);
+/** Kallglot asks clients to cache GET /v1/sessions/{id} per id for a short time (§4). */
+export const SESSION_CACHE_MS = 1000;
+/** A kept stream token is reused only while it has at least this long left. */
+const TOKEN_MARGIN_MS = 15_000;
+/** The ended item's reason when the stream closed without session.ended and Kallglot reports none. */
+export const STREAM_CLOSED_REASON = 'stream_closed';
 const CREATE_NEXT_ATTEMPTS = 3;
 const END_TIMEOUT_MS = 5000;
 
@@ -131,8 +143,12 @@ export class SessionListener {
 		} catch (error) {
 			throw this.apiStartError(error, source.kind === 'existing' ? source.sessionId : null);
 		}
-		if (source.kind === 'existing' && (session.status === 'ended' || !session.stream)) {
-			throw sessionEndedError(session.id);
+		if (source.kind === 'existing' && session.status === 'ended') throw sessionEndedError(session.id);
+		if (!session.stream) {
+			// Not live yet (`stream` comes only with an active session): wait for the call to start.
+			this.options.log.info(
+				`Kallglot session ${session.id} is not live yet (status ${session.status}): the trigger waits for the call to start`,
+			);
 		}
 		await this.listenTo(session, source.kind === 'create');
 	}
@@ -183,24 +199,47 @@ export class SessionListener {
 			targetLanguage: session.target_language ?? null,
 		};
 		let firstEndpoint = session.stream ?? null;
+		/** The last token used, reused while GET shows no stream (not live right now) and it is unexpired. */
+		let lastStream: SessionResponse['stream'] = null;
+		// The response we have serves the first poll of a session that is not live; its token is firstEndpoint's.
+		let cached: { at: number; session: SessionResponse } = { at: session.stream ? 0 : Date.now(), session };
 		const client = new KallglotStreamClient({
 			...this.options.stream,
 			log: this.options.log,
-			resolveEndpoint: async () => {
+			resolveEndpoint: async (): Promise<EndpointResult> => {
 				if (firstEndpoint) {
 					const endpoint = firstEndpoint;
 					firstEndpoint = null; // used once: later attempts need a fresh token
+					lastStream = endpoint;
 					return { kind: 'live', endpoint };
 				}
 				let fresh: SessionResponse;
-				try {
-					fresh = await this.options.api.get(session.id, this.aborter.signal);
-				} catch (error) {
-					if (error instanceof SessionApiError && error.status === 404) return { kind: 'ended' };
-					const permanent = error instanceof SessionApiError && error.status !== null && PERMANENT_STATUSES.has(error.status);
-					throw Object.assign(new Error((error as Error).message), { permanent });
+				if (Date.now() - cached.at < SESSION_CACHE_MS) {
+					fresh = cached.session;
+				} else {
+					try {
+						fresh = await this.options.api.get(session.id, this.aborter.signal);
+					} catch (error) {
+						if (error instanceof SessionApiError && error.status === 404) return { kind: 'ended', reason: null };
+						const permanent = error instanceof SessionApiError && error.status !== null && PERMANENT_STATUSES.has(error.status);
+						throw Object.assign(new Error((error as Error).message), { permanent });
+					}
+					cached = { at: Date.now(), session: fresh };
 				}
-				return fresh.status === 'ended' || !fresh.stream ? { kind: 'ended' } : { kind: 'live', endpoint: fresh.stream };
+				// Only `ended` is final; any other status without `stream` means "not live right now".
+				if (fresh.status === 'ended') return { kind: 'ended', reason: sessionEndReason(fresh) };
+				if (fresh.stream) {
+					// A token is used once per GET: the next attempt asks again.
+					cached = { at: 0, session: fresh };
+					lastStream = fresh.stream;
+					return { kind: 'live', endpoint: fresh.stream };
+				}
+				if (lastStream && tokenValidFor(lastStream) > TOKEN_MARGIN_MS) {
+					const endpoint = lastStream;
+					lastStream = null; // once: if it fails, wait for a fresh one
+					return { kind: 'live', endpoint };
+				}
+				return { kind: 'waiting' };
 			},
 			onEvent: (event) => this.onEvent(active, event),
 			onReconnected: (info) => {
@@ -259,9 +298,10 @@ export class SessionListener {
 		if (isSelected(event, selection)) this.emit(eventItem(event, active.context, new Date(), selection.includeRaw));
 	}
 
-	private async onEnded(active: ActiveSession, reason: string | null): Promise<void> {
+	private async onEnded(active: ActiveSession, endReason: string | null): Promise<void> {
 		if (this.closed || active !== this.active || active.ended) return;
 		active.ended = true;
+		const reason = endReason ?? STREAM_CLOSED_REASON;
 		const now = new Date();
 		const stats = this.streamStats(active);
 		if (this.options.emitAs === 'session') {
@@ -307,6 +347,12 @@ export class SessionListener {
 			),
 		);
 	}
+}
+
+/** Milliseconds the stream token has left; 0 when its expiry is unknown. */
+function tokenValidFor(stream: NonNullable<SessionResponse['stream']>): number {
+	const expires = stream.expires_at ? Date.parse(stream.expires_at) : NaN;
+	return Number.isFinite(expires) ? expires - Date.now() : 0;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -249,9 +249,16 @@ export const sessionResponse = z
 		stream: z
 			.object({ url: z.string(), token: z.string(), expires_at: z.string().nullish() })
 			.nullish(),
+		/** [ours] why an ended session ended, when Kallglot reports it on the session. */
+		end_reason: z.string().nullish(),
 	})
 	.passthrough();
 export type SessionResponse = z.infer<typeof sessionResponse>;
+
+/** The reason an ended session reports, or null when it reports none. */
+export function sessionEndReason(session: SessionResponse): string | null {
+	return session.end_reason ?? null;
+}
 
 export const agentListResponse = z
 	.object({

@@ -289,6 +289,51 @@ describe('the retry budget counts consecutive failed attempts only', () => {
 	});
 });
 
+describe('a session that is not live yet', () => {
+	it('start() resolves "waiting"; the client asks again with backoff, never gives up while waiting, and connects once live', async () => {
+		const session = await createSession(sandbox);
+		const rec = recorder();
+		const rest = restResolver(sandbox, session.id);
+		const calls: number[] = [];
+		let live = false;
+		const client = track(
+			recordingClient(rec, {
+				resolveEndpoint: async (attempt) => {
+					calls.push(attempt);
+					return live ? rest(attempt) : { kind: 'waiting' };
+				},
+				reconnect: { maxAttempts: 1 },
+				waitPoll: { initialDelayMs: 10, maxDelayMs: 40, jitter: 0 },
+			}),
+		);
+		await expect(client.start()).resolves.toBe('waiting');
+		await waitFor('more polls than the retry budget', () => calls.length >= 6);
+		expect(client.state).toBe('waiting');
+		expect(rec.gaveUp).toEqual([]);
+		expect(calls.every((n) => n === 0)).toBe(true); // waiting is not a failed attempt
+		expect(handshakesOf(sandbox, session.id)).toHaveLength(0);
+		live = true;
+		await waitFor('open', () => client.state === 'open');
+		await sandbox.play(session.id, { intervalMs: 1 });
+		await waitFor('the call', () => transcriptKeys(rec.events).length === expectedCallFrames().length);
+	});
+
+	it('ended with a reason while waiting → onEnded(reason)', async () => {
+		const rec = recorder();
+		let polls = 0;
+		const client = track(
+			recordingClient(rec, {
+				resolveEndpoint: async () => (++polls < 3 ? { kind: 'waiting' } : { kind: 'ended', reason: 'no_answer' }),
+				waitPoll: { initialDelayMs: 10, maxDelayMs: 20 },
+			}),
+		);
+		await expect(client.start()).resolves.toBe('waiting');
+		await waitFor('ended', () => rec.ended.length === 1);
+		expect(rec.ended).toEqual(['no_answer']);
+		expect(client.state).toBe('ended');
+	});
+});
+
 describe('give-up', () => {
 	it('calls onGiveUp once after maxAttempts refused handshakes, then stops', async () => {
 		const session = await createSession(sandbox);

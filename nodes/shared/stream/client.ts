@@ -33,7 +33,18 @@ export interface StreamEndpoint {
 	token: string;
 }
 
-export type EndpointResult = { kind: 'live'; endpoint: StreamEndpoint } | { kind: 'ended' };
+/**
+ * What resolveEndpoint found: a stream to connect to; the session has ended (with the reason
+ * Kallglot reports, when it reports one); or the session is not live yet (no `stream` while it is
+ * not active, contract §5.2): the client asks again later, and that wait is no failed attempt.
+ */
+export type EndpointResult =
+	| { kind: 'live'; endpoint: StreamEndpoint }
+	| { kind: 'ended'; reason?: string | null }
+	| { kind: 'waiting' };
+
+/** While the session is not live, resolveEndpoint is asked again after 1 s, doubling to 15 s. */
+export const WAIT_POLL: Readonly<BackoffPolicy> = Object.freeze({ initialDelayMs: 1000, maxDelayMs: 15000, multiplier: 2, jitter: 0.2 });
 
 export const PROBLEM_KINDS = ['invalid_json', 'schema', 'oversized', 'binary'] as const;
 export type StreamProblemKind = (typeof PROBLEM_KINDS)[number];
@@ -92,9 +103,11 @@ export interface StreamClientOptions {
 	reconnect?: ReconnectOptions;
 	/** Default 10000 identities remembered. */
 	dedupeWindow?: number;
+	/** How often to ask again while the session is not live; default WAIT_POLL. */
+	waitPoll?: Partial<BackoffPolicy>;
 }
 
-export type StreamClientState = 'idle' | 'connecting' | 'open' | 'backoff' | 'ended' | 'closed';
+export type StreamClientState = 'idle' | 'connecting' | 'waiting' | 'open' | 'backoff' | 'ended' | 'closed';
 
 export interface StreamClientStats {
 	framesReceived: number;
@@ -106,7 +119,7 @@ export interface StreamClientStats {
 	pingsSent: number;
 }
 
-type TimerName = 'connect' | 'ping' | 'watchdog' | 'backoff' | 'stable';
+type TimerName = 'connect' | 'ping' | 'watchdog' | 'backoff' | 'stable' | 'poll';
 
 interface Attempt {
 	number: number;
@@ -114,6 +127,8 @@ interface Attempt {
 	done: boolean;
 	opened(): void;
 	failed(error: StreamClientError): void;
+	/** Only on the first attempt of start(): the session is not live yet. */
+	waiting?(): void;
 }
 
 interface RetiringSocket {
@@ -158,6 +173,9 @@ export class KallglotStreamClient {
 	private readonly stableAfterMs: number;
 	private readonly backoff: Backoff;
 	private readonly dedupe: RecentIdentities;
+	private readonly poll: Backoff;
+	/** The reason resolveEndpoint reported with `ended`, for onEnded. */
+	private endedReason: string | null = null;
 
 	private _state: StreamClientState = 'idle';
 	private readonly counters: StreamClientStats = {
@@ -172,7 +190,7 @@ export class KallglotStreamClient {
 
 	private socket: WebSocket | null = null;
 	private attempt: Attempt | null = null;
-	private startPromise: Promise<void> | null = null;
+	private startPromise: Promise<'open' | 'waiting'> | null = null;
 	private closePromise: Promise<void> | null = null;
 	/** Set by close(): from then on no callback (and no log line) fires. */
 	private closed = false;
@@ -203,6 +221,7 @@ export class KallglotStreamClient {
 		this.stableAfterMs = positive('reconnect.stableAfterMs', reconnect.stableAfterMs, STABLE_AFTER_MS);
 		this.backoff = new Backoff({ firstDelayMs: FIRST_RETRY_MAX_MS, ...reconnect });
 		this.dedupe = new RecentIdentities(positive('dedupeWindow', options.dedupeWindow, 10000, true));
+		this.poll = new Backoff({ ...WAIT_POLL, ...options.waitPoll });
 	}
 
 	get state(): StreamClientState {
@@ -215,22 +234,25 @@ export class KallglotStreamClient {
 	}
 
 	/**
-	 * First connection. Resolves when the socket is open and session.ready (or any first frame)
-	 * arrived. Rejects with a StreamClientError (unauthorized, not_found, ended, refused, timeout,
-	 * network, endpoint, closed); there is no retry here. Repeated calls return the same promise.
+	 * First connection. Resolves 'open' when the socket is open and session.ready (or any first
+	 * frame) arrived, or 'waiting' when resolveEndpoint says the session is not live yet (the client
+	 * then keeps asking, and connects once it is; failures from then on are reconnect attempts).
+	 * Rejects with a StreamClientError (unauthorized, not_found, ended, refused, timeout, network,
+	 * endpoint, closed); there is no retry here. Repeated calls return the same promise.
 	 */
-	start(): Promise<void> {
+	start(): Promise<'open' | 'waiting'> {
 		if (this.startPromise) return this.startPromise;
 		if (this._state !== 'idle') {
 			this.startPromise = Promise.reject(new StreamClientError('closed', 'Kallglot stream client was closed before start()'));
 			return this.startPromise;
 		}
-		this.startPromise = new Promise<void>((resolve, reject) => {
+		this.startPromise = new Promise<'open' | 'waiting'>((resolve, reject) => {
 			this.connect(0, {
 				opened: () => {
 					this.log('info', 'connected');
-					resolve();
+					resolve('open');
 				},
+				waiting: () => resolve('waiting'),
 				failed: (error) => {
 					if (!this.closed) {
 						this.stopTimers();
@@ -305,7 +327,7 @@ export class KallglotStreamClient {
 	// -------------------------------------------------------------------------------------------
 	// Connection attempts
 
-	private connect(number: number, handlers: Pick<Attempt, 'opened' | 'failed'>): void {
+	private connect(number: number, handlers: Pick<Attempt, 'opened' | 'failed' | 'waiting'>): void {
 		const attempt: Attempt = { number, socket: null, done: false, ...handlers };
 		this.attempt = attempt;
 		this._state = 'connecting';
@@ -340,7 +362,12 @@ export class KallglotStreamClient {
 		if (attempt.done) return;
 		this.clearTimer('connect');
 		if (result?.kind === 'ended') {
+			this.endedReason = result.reason ?? null;
 			this.failAttempt(attempt, new StreamClientError('ended', 'the Kallglot session has ended'));
+			return;
+		}
+		if (result?.kind === 'waiting') {
+			this.waitForLive(attempt);
 			return;
 		}
 		const endpoint = result?.kind === 'live' ? result.endpoint : undefined;
@@ -407,9 +434,27 @@ export class KallglotStreamClient {
 		this.sendPing(socket);
 	}
 
+	/** The session is not live yet: ask again later. Not a failed attempt; no give-up while waiting. */
+	private waitForLive(attempt: Attempt): void {
+		attempt.done = true;
+		if (this.attempt === attempt) this.attempt = null;
+		this.clearTimer('connect');
+		this._state = 'waiting';
+		const firstWait = this.poll.attempts === 0;
+		const delay = this.poll.next();
+		this.log(firstWait ? 'info' : 'debug', `the session is not live yet; checking again in ${delay} ms`);
+		// After start() resolved 'waiting', a failure is a reconnect failure (start has no retry).
+		const handlers: Pick<Attempt, 'opened' | 'failed'> = attempt.waiting
+			? { opened: () => this.log('info', 'connected: the session is live'), failed: (error) => this.reconnectFailed(error) }
+			: { opened: attempt.opened, failed: attempt.failed };
+		if (attempt.waiting) this.callback('start', () => attempt.waiting?.());
+		this.setTimer('poll', delay, () => this.connect(attempt.number, handlers));
+	}
+
 	private succeedAttempt(attempt: Attempt): void {
 		attempt.done = true;
 		this.attempt = null;
+		this.poll.reset();
 		this.clearTimer('connect');
 		this._state = 'open';
 		this.lastActivity = performance.now();
@@ -600,7 +645,7 @@ export class KallglotStreamClient {
 		if (this.isStopped()) return;
 		this.lastFailure = error;
 		if (error.kind === 'ended' || error.kind === 'not_found') {
-			this.end(null, null, error.message);
+			this.end(this.endedReason, null, error.message);
 			return;
 		}
 		if (error.permanent) {
