@@ -156,6 +156,7 @@ export function parseRestFault(json: unknown): RestFault {
 	const times = optionalNumber(json, 'times');
 	const status = optionalNumber(json, 'status');
 	const retryAfter = optionalNumber(json, 'retryAfter');
+	const retryAfterHeader = optionalText(json, 'retryAfterHeader');
 	const delayMs = optionalNumber(json, 'delayMs');
 	const drop = optionalBool(json, 'drop');
 	if (when !== undefined && when !== 'before' && when !== 'after') throw new FaultSpecError('when must be "before" or "after"');
@@ -173,6 +174,7 @@ export function parseRestFault(json: unknown): RestFault {
 	if (status !== undefined) fault.status = status;
 	if (code !== undefined) fault.code = code;
 	if (retryAfter !== undefined) fault.retryAfter = retryAfter;
+	if (retryAfterHeader !== undefined) fault.retryAfterHeader = retryAfterHeader;
 	if (drop !== undefined) fault.drop = drop;
 	if (delayMs !== undefined) fault.delayMs = delayMs;
 	if (when !== undefined) fault.when = when;

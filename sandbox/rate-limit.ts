@@ -20,6 +20,11 @@ export class FixedWindowRateLimiter {
 
 	constructor(private readonly options: RateLimitOptions | null) {}
 
+	/** How a 429's Retry-After is written (RestApi reads it). */
+	get retryAfterFormat(): 'seconds' | 'http-date' {
+		return this.options?.retryAfterFormat ?? 'seconds';
+	}
+
 	/** Counts one request for `key` and says whether it may proceed. */
 	consume(key: string, now: number = Date.now()): RateLimitVerdict {
 		if (this.options === null) {

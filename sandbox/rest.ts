@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, defaultCodeForStatus } from './errors';
+import { keyRefusal } from './keys';
 import type { RestFaultQueue } from './faults';
 import { flattenHeaders, parseJsonBody, queryObject, readBody, sendBytes, sendJson } from './http-util';
 import { newCallId, newRequestId } from './ids';
@@ -18,7 +19,7 @@ import {
 	transcriptResource,
 	type StreamTicket,
 } from './sessions';
-import type { Agent, JsonObject, RecordedRequest, RestFault, SandboxRecording, SandboxSession } from './types';
+import type { Agent, ApiKeyProfile, JsonObject, RecordedRequest, RestFault, SandboxRecording, SandboxSession } from './types';
 import {
 	validateAnalysisRequest,
 	validateCreateSession,
@@ -45,6 +46,7 @@ export interface RestBackend {
 /** Cross-cutting machinery of the pipeline. */
 export interface RestGates {
 	apiKeys: readonly string[];
+	keyProfiles?: Readonly<Record<string, ApiKeyProfile>>;
 	limiter: FixedWindowRateLimiter;
 	idempotency: IdempotencyStore;
 	faults: RestFaultQueue;
@@ -149,16 +151,28 @@ export class RestApi {
 		const replyError = (error: ApiError): void => reply(this.errorResult(error, requestId));
 
 		// 1. Authentication.
-		if (apiKey === null || !this.gates.apiKeys.includes(apiKey)) {
+		const profile = apiKey === null ? undefined : this.gates.keyProfiles?.[apiKey];
+		if (apiKey === null || (!this.gates.apiKeys.includes(apiKey) && profile === undefined)) {
 			replyError(
 				new ApiError(401, 'invalid_api_key', apiKey === null ? 'No API key provided.' : 'The API key is not valid.'),
 			);
+			return;
+		}
+		const refusal = keyRefusal(profile, method, path);
+		if (refusal !== null) {
+			replyError(refusal);
 			return;
 		}
 		// 2. Rate limit (fixed window per key).
 		verdict = this.gates.limiter.consume(apiKey);
 		if (!verdict.allowed) {
 			const wait = verdict.retryAfterSeconds;
+			if (this.gates.limiter.retryAfterFormat === 'http-date') {
+				const error = new ApiError(429, 'rate_limit_exceeded', `Too many requests; retry after ${wait} s.`);
+				const result = this.errorResult(error, requestId);
+				reply({ ...result, headers: { ...result.headers, 'Retry-After': new Date(Date.now() + wait * 1000).toUTCString() } });
+				return;
+			}
 			replyError(new ApiError(429, 'rate_limit_exceeded', `Too many requests; retry after ${wait} s.`, undefined, wait));
 			return;
 		}
@@ -199,7 +213,7 @@ export class RestApi {
 		const fault = this.gates.faults.take(method, path);
 		const faultPhase = fault?.when ?? 'before';
 		if (fault !== undefined && faultPhase === 'before') {
-			if (!(await this.applyFault(fault, req, record, replyError))) {
+			if (!(await this.applyFault(fault, req, record, replyError, reply))) {
 				abandonIdempotency();
 				return;
 			}
@@ -216,7 +230,7 @@ export class RestApi {
 
 		// 7. Injected fault, 'after' phase: the work is done, only the response is lost or replaced.
 		if (fault !== undefined && faultPhase === 'after') {
-			if (!(await this.applyFault(fault, req, record, replyError))) return;
+			if (!(await this.applyFault(fault, req, record, replyError, reply))) return;
 		}
 		reply(result);
 	}
@@ -227,6 +241,7 @@ export class RestApi {
 		req: IncomingMessage,
 		record: RecordedRequest,
 		replyError: (error: ApiError) => void,
+		reply: (result: RestResult) => void,
 	): Promise<boolean> {
 		record.fault = 'delay';
 		if (fault.delayMs !== undefined && fault.delayMs > 0) {
@@ -246,15 +261,15 @@ export class RestApi {
 		}
 		if (fault.status !== undefined) {
 			record.fault = 'status';
-			replyError(
-				new ApiError(
-					fault.status,
-					fault.code ?? defaultCodeForStatus(fault.status),
-					'Injected sandbox fault.',
-					undefined,
-					fault.retryAfter ?? (fault.status === 429 ? 1 : undefined),
-				),
+			const error = new ApiError(
+				fault.status,
+				fault.code ?? defaultCodeForStatus(fault.status),
+				'Injected sandbox fault.',
+				undefined,
+				fault.retryAfter ?? (fault.status === 429 && fault.retryAfterHeader === undefined ? 1 : undefined),
 			);
+			if (fault.retryAfterHeader === undefined) replyError(error);
+			else reply(this.errorResult(error, record.requestId, { 'Retry-After': fault.retryAfterHeader }));
 			return false;
 		}
 		return true;
@@ -282,10 +297,10 @@ export class RestApi {
 		}
 	}
 
-	private errorResult(error: ApiError, requestId: string): RestResult {
+	private errorResult(error: ApiError, requestId: string, extraHeaders?: Record<string, string>): RestResult {
 		const headers: Record<string, string> = {};
 		if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
-		return { status: error.status, body: error.toEnvelope(requestId), headers };
+		return { status: error.status, body: error.toEnvelope(requestId), headers: { ...headers, ...extraHeaders } };
 	}
 
 	private standardHeaders(requestId: string, verdict: RateLimitVerdict): Record<string, string> {

@@ -128,6 +128,7 @@ export class KallglotSandbox {
 		});
 		this.rest = new RestApi(this, {
 			apiKeys: this.apiKeys,
+			keyProfiles: options.keyProfiles,
 			limiter: new FixedWindowRateLimiter(options.rateLimit ?? null),
 			idempotency: new IdempotencyStore(),
 			faults: this.restFaults,

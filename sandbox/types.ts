@@ -23,6 +23,17 @@ export interface RateLimitOptions {
 	windowMs: number;
 	/** Fixed Retry-After value; default: seconds until the window resets. */
 	retryAfterSeconds?: number;
+	/**
+	 * How the 429's Retry-After header is written; default 'seconds'. 'http-date' sends an
+	 * RFC 9110 HTTP-date (e.g. "Tue, 01 Dec 2026 19:12:21 GMT") and no retry_after in the envelope.
+	 */
+	retryAfterFormat?: 'seconds' | 'http-date';
+}
+
+export interface ApiKeyProfile {
+	state?: 'active' | 'expired' | 'revoked';
+	/** Scopes the key has (sessions:read, sessions:write, recordings:read, analysis:read); default all. */
+	scopes?: string[];
 }
 
 export interface SandboxOptions {
@@ -30,6 +41,11 @@ export interface SandboxOptions {
 	port?: number;
 	/** Accepted API keys; default [SANDBOX_API_KEY]. The first one is `sandbox.apiKey`. */
 	apiKeys?: string[];
+	/**
+	 * Extra API keys with a profile: `state` expired/revoked answers 401 expired_api_key /
+	 * revoked_api_key; `scopes` limits the key (403 insufficient_permissions elsewhere).
+	 */
+	keyProfiles?: Record<string, ApiKeyProfile>;
 	/** API credits; each successful POST /v1/sessions costs 1. Default Infinity. */
 	credits?: number;
 	/** Fixed-window rate limit per API key; default null (not enforced). */
@@ -94,6 +110,11 @@ export interface RestFault {
 	status?: number;
 	code?: string;
 	retryAfter?: number;
+	/**
+	 * The Retry-After header exactly as sent (e.g. an HTTP-date, or garbage), replacing the one
+	 * derived from `retryAfter`; `retryAfter` then only fills the envelope's `retry_after`.
+	 */
+	retryAfterHeader?: string;
 	/** Destroy the socket without any response. */
 	drop?: boolean;
 	delayMs?: number;

@@ -238,8 +238,10 @@ function validateRecording(body: JsonObject): CreateSessionInput['recording'] {
 
 function validateAiAgent(body: JsonObject, mode: SessionMode): CreateSessionInput['aiAgent'] {
 	const aiAgent = optionalObject(body, 'ai_agent', 'ai_agent');
-	if (mode !== 'ai_agent') {
-		if (aiAgent !== null) fail('ai_agent', 'ai_agent is only allowed with mode "ai_agent".');
+	// The voice help desk may reference an agent (optional); translation modes take none.
+	if (mode === 'help_chat_voice' && aiAgent === null) return null;
+	if (mode !== 'ai_agent' && mode !== 'help_chat_voice') {
+		if (aiAgent !== null) fail('ai_agent', 'ai_agent is only allowed with modes "ai_agent" and "help_chat_voice".');
 		return null;
 	}
 	const agentId = aiAgent === null ? undefined : optionalString(aiAgent, 'agent_id', 'ai_agent.agent_id');

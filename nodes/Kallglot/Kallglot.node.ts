@@ -1,16 +1,36 @@
 import type {
+	IDataObject,
 	IExecuteFunctions,
+	INode,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { attachPacer } from '../shared/transport';
 import { searchAgents } from './listSearch/searchAgents';
 import * as agent from './resources/agent';
 import * as analysis from './resources/analysis';
 import * as recording from './resources/recording';
 import * as session from './resources/session';
+
+/**
+ * The JSON of a failed item under "On Error: Continue". For the error output it has exactly the
+ * keys `message` and `error`: one of the shapes n8n's core moves to that output (it also keeps
+ * the input item's fields beside them). An `error` property on the item would move it too, but
+ * core then replaces the JSON with the bare message, losing the fix.
+ */
+function failedItemJson(error: NodeApiError | NodeOperationError, onError: INode['onError']): IDataObject {
+	const description = error.description ?? null;
+	if (onError === 'continueErrorOutput') {
+		return {
+			message: error.message,
+			error: { message: error.message, description, ...(error instanceof NodeApiError ? { httpCode: error.httpCode } : {}) },
+		};
+	}
+	return { error: error.message, description };
+}
 
 type Operation = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
 
@@ -61,6 +81,8 @@ export class Kallglot implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const output: INodeExecutionData[] = [];
+		// Consecutive items share what Kallglot's responses said about the rate limit.
+		attachPacer(this);
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {
@@ -79,10 +101,7 @@ export class Kallglot implements INodeType {
 						? error
 						: new NodeOperationError(this.getNode(), error as Error, { itemIndex });
 				if (this.continueOnFail()) {
-					output.push({
-						json: { error: nodeError.message, description: nodeError.description ?? null },
-						pairedItem: { item: itemIndex },
-					});
+					output.push({ json: failedItemJson(nodeError, this.getNode().onError), pairedItem: { item: itemIndex } });
 					continue;
 				}
 				throw nodeError;

@@ -23,10 +23,22 @@ export function sessionApi(ctx: ITriggerFunctions, createBody: () => IDataObject
 	return {
 		// A new key per session: each activation and each "next session" is a new session.
 		create: async (signal) =>
-			session(await call({ method: 'POST', path: paths.sessions, body: createBody(), idempotencyKey: resolveIdempotencyKey(''), signal })),
-		get: async (id, signal) => session(await call({ method: 'GET', path: paths.session(id), signal })),
+			session(
+				await call({
+					method: 'POST',
+					path: paths.sessions,
+					body: createBody(),
+					idempotencyKey: resolveIdempotencyKey(''),
+					scope: 'sessions:write',
+					signal,
+				}),
+			),
+		get: async (id, signal) => session(await call({ method: 'GET', path: paths.session(id), scope: 'sessions:read', signal })),
 		end: async (id) => {
-			await call({ method: 'POST', path: paths.endSession(id), idempotencyKey: resolveIdempotencyKey('') }, { maxRetries: 1, baseDelayMs: 250, maxDelayMs: 1000 });
+			await call(
+				{ method: 'POST', path: paths.endSession(id), idempotencyKey: resolveIdempotencyKey(''), scope: 'sessions:write' },
+				{ maxRetries: 1, baseDelayMs: 250, maxDelayMs: 1000 },
+			);
 		},
 	};
 }

@@ -15,8 +15,9 @@ import type {
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { checkBaseUrl, InsecureBaseUrlError } from './baseUrl';
+import { headerValue, RateLimitPacer, retryDelayHint } from './rateLimit';
 import { redactSecrets } from './redact';
-import { errorEnvelope, headers as wireHeaders, type KallglotError } from './wire';
+import { errorEnvelope, headers as wireHeaders, type KallglotError, type KallglotScope } from './wire';
 
 export type KallglotContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions | IWebhookFunctions;
 
@@ -30,10 +31,20 @@ export interface KallglotRequest {
 	/** Sent unchanged on every retry, so a retried create can never bill twice. */
 	idempotencyKey?: string;
 	itemIndex?: number;
+	/**
+	 * The API key scope this call needs (e.g. 'sessions:write'), named in the error when Kallglot
+	 * answers 403 insufficient_permissions. Every operation sets it; see README "Credential".
+	 */
+	scope?: KallglotScope;
 	/** Statuses worth retrying. A failed SIP dial (502) is not retried by Dial: it would ring again. */
 	retryOn?: ReadonlySet<number>;
 	/** Stops the request and its retries (the trigger aborts its calls when it is closed). */
 	signal?: AbortSignal;
+	/**
+	 * Paces this request by what earlier responses said about the rate limit. Default: the pacer
+	 * the Kallglot node's execute loop attached to its context (see `attachPacer`), if any.
+	 */
+	pacer?: RateLimitPacer;
 }
 
 export interface RetryPolicy {
@@ -79,18 +90,24 @@ const CODE_GUIDANCE: Record<string, string> = {
 		'Kallglot withholds this recording until the caller’s consent is granted. Record the consent on the session (consent state "granted") in Kallglot, then download again.',
 };
 
-function header(headersObject: unknown, name: string): string | undefined {
-	if (!headersObject || typeof headersObject !== 'object') return undefined;
-	const value = (headersObject as Record<string, unknown>)[name.toLowerCase()];
-	return Array.isArray(value) ? String(value[0]) : value === undefined ? undefined : String(value);
+const header = headerValue;
+
+function scopeGuidance(scope: KallglotScope | undefined): string {
+	return scope
+		? `This operation needs the API key scope "${scope}", which this key lacks. Add the scope to the key in the Kallglot portal (or use a key that has it) and update the credential.`
+		: 'The API key lacks a permission this operation needs. Check the key’s scopes in the Kallglot portal.';
 }
 
-/** Seconds from Retry-After (or the envelope's retry_after), in ms; null when absent. */
-function retryAfterMs(headersObject: unknown, error?: KallglotError): number | null {
-	const raw = header(headersObject, wireHeaders.retryAfter);
-	const seconds = raw !== undefined ? Number(raw) : error?.retry_after;
-	if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return null;
-	return seconds * 1000;
+/**
+ * One pacer per execution context: the node's execute loop attaches it, and every request made
+ * with that context (by any operation, current or future) shares it.
+ */
+const pacers = new WeakMap<object, RateLimitPacer>();
+
+/** Makes every Kallglot request made with `ctx` share `pacer` (call once per execute()). */
+export function attachPacer(ctx: KallglotContext, pacer: RateLimitPacer = new RateLimitPacer()): RateLimitPacer {
+	pacers.set(ctx, pacer);
+	return pacer;
 }
 
 function backoffMs(attempt: number, policy: RetryPolicy): number {
@@ -118,6 +135,7 @@ function apiError(
 	error: KallglotError | undefined,
 	responseHeaders: unknown,
 	itemIndex?: number,
+	scope?: KallglotScope,
 ): NodeApiError {
 	const fields: KallglotError = error ?? {};
 	const requestId = fields.request_id ?? header(responseHeaders, wireHeaders.requestId);
@@ -125,7 +143,9 @@ function apiError(
 	const message = `Kallglot ${status} ${code}: ${fields.message ?? 'no error message'}`;
 	const details = [
 		fields.param ? `Field: ${fields.param}.` : '',
-		(fields.code && CODE_GUIDANCE[fields.code]) ?? GUIDANCE[status] ?? '',
+		fields.code === 'insufficient_permissions'
+			? scopeGuidance(scope)
+			: ((fields.code && CODE_GUIDANCE[fields.code]) ?? GUIDANCE[status] ?? ''),
 		requestId ? `Kallglot request ID: ${requestId} (quote it to Kallglot support).` : '',
 	].filter(Boolean);
 	const envelope: JsonObject = error
@@ -224,6 +244,7 @@ async function sendWithRetries(
 		timeout: 30_000,
 		...(request.signal ? { abortSignal: request.signal } : {}),
 	};
+	const pacer = request.pacer ?? pacers.get(this);
 	const pause = async (ms: number) => {
 		await sleep(ms);
 		if (request.signal?.aborted) throw networkError(this, new Error('request cancelled'), request.itemIndex);
@@ -231,8 +252,13 @@ async function sendWithRetries(
 
 	for (let attempt = 0; ; attempt++) {
 		let response: { body: unknown; headers: unknown; statusCode: number };
+		// A wait longer than the policy allows is not held here: the request goes out, and a 429
+		// answer fails fast with Kallglot's own Retry-After.
+		const paced = pacer?.delayMs() ?? 0;
+		if (paced > 0 && paced <= policy.maxDelayMs) await pause(paced);
 		try {
 			response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options);
+			pacer?.observe(response.headers);
 		} catch (error) {
 			if (attempt < policy.maxRetries && !request.signal?.aborted) {
 				await pause(backoffMs(attempt, policy));
@@ -246,14 +272,14 @@ async function sendWithRetries(
 
 		const parsed = errorEnvelope.safeParse(asJson(response.body));
 		const error = parsed.success ? parsed.data.error : undefined;
-		const wait = retryAfterMs(response.headers, error);
+		const wait = retryDelayHint(header(response.headers, wireHeaders.retryAfter), error?.retry_after);
 		const retryable = retryOn.has(status) && (status !== 409 || error?.code === 'idempotency_conflict');
 		const delay = wait ?? backoffMs(attempt, policy);
 		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && !request.signal?.aborted) {
 			await pause(delay);
 			continue;
 		}
-		throw apiError(this, status, error, response.headers, request.itemIndex);
+		throw apiError(this, status, error, response.headers, request.itemIndex, request.scope);
 	}
 }
 

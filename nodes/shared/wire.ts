@@ -122,18 +122,20 @@ export const createSessionInput = z
 				message: 'is required when the mode is AI Agent: choose the agent that handles the call',
 			});
 		}
-		if (input.mode !== 'ai_agent' && input.aiAgent) {
+		// Translation modes take no agent; the voice help desk may name one (contract §5.1).
+		const takesAgent = input.mode === 'ai_agent' || input.mode === 'help_chat_voice';
+		if (!takesAgent && input.aiAgent) {
 			ctx.addIssue({
 				code: z.ZodIssueCode.custom,
 				path: ['aiAgent', 'agentId'],
-				message: `only applies to the AI Agent mode, not ${input.mode}: remove the agent or switch the mode to AI Agent`,
+				message: `only applies to the AI Agent and Help Chat Voice modes, not ${input.mode}: remove the agent or change the mode`,
 			});
 		}
-		if (input.mode !== 'ai_agent' && input.additionalFields && 'ai_agent' in input.additionalFields) {
+		if (!takesAgent && input.additionalFields && 'ai_agent' in input.additionalFields) {
 			ctx.addIssue({
 				code: z.ZodIssueCode.custom,
 				path: ['additionalFields', 'ai_agent'],
-				message: `only applies to the AI Agent mode, not ${input.mode}: remove ai_agent or switch the mode to AI Agent`,
+				message: `only applies to the AI Agent and Help Chat Voice modes, not ${input.mode}: remove ai_agent or change the mode`,
 			});
 		}
 		if (input.additionalFields && 'provider' in input.additionalFields) {
@@ -227,6 +229,10 @@ export const paths = {
 	agents: '/agents',
 	agent: (id: string) => `/agents/${encodeURIComponent(id)}`,
 } as const;
+
+/** API key scopes (contract §2): a key without the scope an endpoint needs gets 403 insufficient_permissions. */
+export const SCOPES = ['sessions:read', 'sessions:write', 'recordings:read', 'analysis:read'] as const;
+export type KallglotScope = (typeof SCOPES)[number];
 
 export const headers = {
 	idempotencyKey: 'Idempotency-Key',

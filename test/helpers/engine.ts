@@ -131,6 +131,8 @@ export function additionalDataFor(
 export interface NodeRun {
 	/** Output items of the node (first output), or undefined when it failed. */
 	items?: INodeExecutionData[];
+	/** Items on n8n's error output (only with onError 'continueErrorOutput'). */
+	errorItems?: INodeExecutionData[];
 	/** The error the node threw, as n8n recorded it. */
 	error?: Error & { description?: string; context?: Record<string, unknown>; httpCode?: string | null };
 	run: IRun;
@@ -143,6 +145,8 @@ export interface RunOptions {
 	input?: INodeExecutionData[];
 	credentials: ICredentialDataDecryptedObject;
 	continueOnFail?: boolean;
+	/** The node's "On Error" setting; `continueOnFail: true` is 'continueRegularOutput'. */
+	onError?: INode['onError'];
 	mode?: WorkflowExecuteMode;
 }
 
@@ -157,6 +161,7 @@ export async function runKallglotNode(options: RunOptions): Promise<NodeRun> {
 		parameters: options.parameters,
 		credentials: { kallglotApi: { id: '1', name: 'Kallglot account' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+		...(options.onError ? { onError: options.onError } : {}),
 	};
 	const workflowData = { id: 'test', name: 'test', nodes: [node], connections: {}, active: false, settings: {} };
 	const workflow = new Workflow({ ...workflowData, nodeTypes: new TestNodeTypes() });
@@ -179,6 +184,7 @@ export async function runKallglotNode(options: RunOptions): Promise<NodeRun> {
 	return {
 		run,
 		items: task?.data?.main?.[0] ?? undefined,
+		errorItems: options.onError === 'continueErrorOutput' ? (task?.data?.main?.[1] ?? []) : undefined,
 		error: (task?.error ?? run.data.resultData.error) as NodeRun['error'],
 	};
 }

@@ -27,7 +27,7 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
 	['similarity boost below 0', { voice: { similarityBoost: -0.1 } }, /Voice › Similarity Boost -0\.1/],
 	['speed above 2', { voice: { speed: 3 } }, /Voice › Speed 3.*between 0\.5 and 2/],
 	['a language that is not a code', { sourceLanguage: '={{ "Spanish" }}' }, /Source Language "Spanish".*language code/],
-	['an agent on a translation mode', { additionalOptions: { additionalBodyFields: '{"ai_agent": {"agent_id": "agt_x1"}}' } }, /Additional Body Fields \(JSON\) › ai_agent .*only applies to the AI Agent mode/],
+	['an agent on a translation mode', { additionalOptions: { additionalBodyFields: '{"ai_agent": {"agent_id": "agt_x1"}}' } }, /Additional Body Fields \(JSON\) › ai_agent .*only applies to the AI Agent and Help Chat Voice modes/],
 	['ai_agent with an agent expression that resolves to nothing', { mode: 'ai_agent', agent: { __rl: true, mode: 'id', value: '={{ $json.agentId }}' } }, /Agent \(empty\).*required when the mode is AI Agent/],
 	['an agent id without agt_', { mode: 'ai_agent', agent: { __rl: true, mode: 'id', value: '={{ "bob" }}' } }, /Agent "bob".*agt_/],
 	['malformed metadata JSON', { additionalOptions: { metadataJson: '{"a": ' } }, /Metadata \(JSON\).*not valid JSON/],

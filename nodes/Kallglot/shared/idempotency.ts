@@ -17,12 +17,13 @@ export function resolveIdempotencyKey(value: unknown): string {
 }
 
 /** An "Options" collection holding only the Idempotency Key, for billable POSTs beyond Create Session. */
-export const idempotencyOptions = (show: IDisplayOptions['show']): INodeProperties => ({
+/** An Options collection with the Idempotency Key, after `extra` options (alphabetical names first). */
+export const idempotencyOptions = (show: IDisplayOptions['show'], extra: INodeProperties[] = []): INodeProperties => ({
 	displayName: 'Options',
 	name: 'options',
 	type: 'collection',
 	placeholder: 'Add Option',
 	default: {},
 	displayOptions: { show },
-	options: [idempotencyKeyOption],
+	options: [...extra, idempotencyKeyOption],
 });

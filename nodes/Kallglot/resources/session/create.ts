@@ -17,13 +17,46 @@ import {
 	toCreateSessionBody,
 	type CreateSessionInput,
 } from '../../../shared/wire';
+import { allowedDestinationsOption, checkDestination } from '../../shared/destinations';
 import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
 import { AUTO_DETECT, languageOptions } from '../../shared/languages';
 import { parseJsonObject, validateParameters } from '../../shared/validation';
 
 type Show = IDisplayOptions['show'];
 
+/** Modes that may reference an AI agent (required for ai_agent, optional for help_chat_voice). */
+const AGENT_MODES: string[] = ['ai_agent', 'help_chat_voice'];
+
 const withShow = (show: Show, extra?: Show): IDisplayOptions => ({ show: { ...show, ...extra } });
+
+function agentField(displayOptions: IDisplayOptions, required: boolean): INodeProperties {
+	return {
+		displayName: 'Agent',
+		name: 'agent',
+		type: 'resourceLocator',
+		required,
+		displayOptions,
+		default: { mode: 'list', value: '' },
+		description: required
+			? 'The AI agent that handles the call. Prompts and tools are configured on the agent in Kallglot.'
+			: 'Optional: an AI agent for the voice help desk. Leave empty for Kallglot’s default help-desk assistant.',
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchAgents', searchable: true, searchFilterRequired: false },
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. agt_01HXYZ',
+				validation: [{ type: 'regex', properties: { regex: '^agt_\\w+$', errorMessage: 'Agent IDs start with agt_' } }],
+			},
+		],
+	};
+}
 
 /**
  * The Create Session fields. The trigger shows the same fields (under its own condition), so the
@@ -55,32 +88,10 @@ export function createSessionFields(show: Show, { idempotencyKey = true } = {}):
 				{ name: 'Help Chat Voice', value: 'help_chat_voice', description: 'A voice help-desk assistant' },
 			],
 		},
-		{
-			displayName: 'Agent',
-			name: 'agent',
-			type: 'resourceLocator',
-			required: true,
-			displayOptions: withShow(show, { mode: ['ai_agent'] }),
-			default: { mode: 'list', value: '' },
-			description: 'The AI agent that handles the call. Prompts and tools are configured on the agent in Kallglot.',
-			modes: [
-				{
-					displayName: 'From List',
-					name: 'list',
-					type: 'list',
-					typeOptions: { searchListMethod: 'searchAgents', searchable: true, searchFilterRequired: false },
-				},
-				{
-					displayName: 'By ID',
-					name: 'id',
-					type: 'string',
-					placeholder: 'e.g. agt_01HXYZ',
-					validation: [
-						{ type: 'regex', properties: { regex: '^agt_\\w+$', errorMessage: 'Agent IDs start with agt_' } },
-					],
-				},
-			],
-		},
+		// Two fields under one name: the agent is required for AI Agent and optional for the voice
+		// help desk. Translation modes show neither, so n8n never sends one for them.
+		agentField(withShow(show, { mode: ['ai_agent'] }), true),
+		agentField(withShow(show, { mode: ['help_chat_voice'] }), false),
 		{
 			displayName: 'Source Language',
 			name: 'sourceLanguage',
@@ -324,9 +335,13 @@ export function createSessionFields(show: Show, { idempotencyKey = true } = {}):
 					name: 'agentOverrides',
 					type: 'json',
 					default: '{}',
-					displayOptions: { show: { '/mode': ['ai_agent'] } },
+					displayOptions: { show: { '/mode': AGENT_MODES } },
 					description: "Per-session agent overrides that your organization's policy allows",
 				},
+				allowedDestinationsOption(
+					'Refuse a Phone Number outside these prefixes before anything is sent (e.g. when an AI agent fills it in)',
+					{ displayOptions: { show: { '/routing': ['phoneNumber'] } } },
+				),
 				...(idempotencyKey ? [idempotencyKeyOption] : []),
 				{
 					displayName: 'Metadata (JSON)',
@@ -385,7 +400,7 @@ export function readCreateSessionInput(
 			? (agentParameter as { value: unknown }).value
 			: agentParameter,
 	);
-	const overrides = mode === 'ai_agent' ? json('agentOverrides', 'Agent Overrides (JSON)', '{"greeting": "Hello!"}') : undefined;
+	const overrides = AGENT_MODES.includes(mode) ? json('agentOverrides', 'Agent Overrides (JSON)', '{"greeting": "Hello!"}') : undefined;
 	const aiAgent = agentId === undefined ? undefined : { agentId, overrides };
 
 	const input = {
@@ -400,7 +415,11 @@ export function readCreateSessionInput(
 		metadata: Object.keys(metadata).length ? metadata : undefined,
 		additionalFields: json('additionalBodyFields', 'Additional Body Fields (JSON)', '{"new_field": "value"}'),
 	};
-	return validateParameters(createSessionInput, input, node, itemIndex);
+	const valid = validateParameters(createSessionInput, input, node, itemIndex);
+	if (valid.routing.method === 'phoneNumber') {
+		checkDestination(valid.routing.phoneNumber, 'Phone Number', options.allowedDestinations, node, itemIndex);
+	}
+	return valid;
 }
 
 function blankCollection(value: unknown): IDataObject | undefined {
@@ -417,6 +436,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const session = await kallglotApiRequest.call(this, {
 		method: 'POST',
 		path: paths.sessions,
+		scope: 'sessions:write',
 		body: toCreateSessionBody(input) as IDataObject,
 		idempotencyKey: resolveIdempotencyKey(options.idempotencyKey),
 		itemIndex,

@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { kallglotApiRequest } from '../../../shared/transport';
 import { dialInput, paths, toDialBody } from '../../../shared/wire';
+import { allowedDestinationsOption, checkDestination } from '../../shared/destinations';
 import { idempotencyOptions, resolveIdempotencyKey } from '../../shared/idempotency';
 import { sessionIdField } from '../../shared/sessionId';
 import { validateParameters } from '../../shared/validation';
@@ -21,7 +22,11 @@ export const description: INodeProperties[] = [
 		description: 'The phone number to call',
 		displayOptions: { show },
 	},
-	idempotencyOptions(show),
+	idempotencyOptions(show, [
+		allowedDestinationsOption(
+			'Refuse numbers outside these prefixes before anything is sent (e.g. when an AI agent chooses the number)',
+		),
+	]),
 ];
 
 // A 502 means the SIP dial failed: retrying would ring the person again, so only transient
@@ -37,9 +42,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		itemIndex,
 	);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	checkDestination(input.to, 'To', options.allowedDestinations, this.getNode(), itemIndex);
 	const session = await kallglotApiRequest.call(this, {
 		method: 'POST',
 		path: paths.dial(input.sessionId),
+		scope: 'sessions:write',
 		body: toDialBody(input),
 		idempotencyKey: resolveIdempotencyKey(options.idempotencyKey),
 		retryOn: DIAL_RETRY_ON,

@@ -25,6 +25,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const summary = await kallglotApiRequest.call(this, {
 		method: 'POST',
 		path: paths.endSession(id),
+		scope: 'sessions:write',
 		idempotencyKey: resolveIdempotencyKey(options.idempotencyKey),
 		itemIndex,
 	});

@@ -8,6 +8,11 @@ export const description: INodeProperties[] = [sessionIdField({ resource: ['sess
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const id = readSessionId(this, itemIndex);
-	const session = await kallglotApiRequest.call(this, { method: 'GET', path: paths.session(id), itemIndex });
+	const session = await kallglotApiRequest.call(this, {
+		method: 'GET',
+		path: paths.session(id),
+		scope: 'sessions:read',
+		itemIndex,
+	});
 	return [{ json: session, pairedItem: { item: itemIndex } }];
 }

@@ -8,6 +8,11 @@ export const description: INodeProperties[] = [sessionIdField({ resource: ['sess
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const id = readSessionId(this, itemIndex);
-	const transcript = await kallglotApiRequest.call(this, { method: 'GET', path: paths.transcript(id), itemIndex });
+	const transcript = await kallglotApiRequest.call(this, {
+		method: 'GET',
+		path: paths.transcript(id),
+		scope: 'sessions:read',
+		itemIndex,
+	});
 	return [{ json: transcript, pairedItem: { item: itemIndex } }];
 }
