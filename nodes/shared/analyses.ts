@@ -24,6 +24,7 @@ export async function createAnalysis(
 		path: postCallPaths.createAnalysis(sessionId),
 		body,
 		idempotencyKey,
+		scope: 'analysis:read',
 		...options,
 	});
 	return analysisResponse.parse(answer) as Analysis;
@@ -37,7 +38,7 @@ export async function getAnalysis(
 ): Promise<Analysis> {
 	const answer = await kallglotApiRequest.call(
 		this,
-		{ method: 'GET', path: postCallPaths.analysis(analysisId), ...options },
+		{ method: 'GET', path: postCallPaths.analysis(analysisId), scope: 'analysis:read', ...options },
 		policy,
 	);
 	return analysisResponse.parse(answer) as Analysis;

@@ -47,6 +47,7 @@ export async function listRecordings(
 			method: 'GET',
 			path: postCallPaths.recordings(sessionId),
 			qs: recordingListQuery(cursor),
+			scope: 'recordings:read',
 			...options,
 		});
 		const list = recordingListResponse.parse(body);
@@ -63,7 +64,12 @@ export async function getRecording(
 	recordingId: string,
 	options: CallOptions = {},
 ): Promise<Recording> {
-	const body = await kallglotApiRequest.call(this, { method: 'GET', path: postCallPaths.recording(recordingId), ...options });
+	const body = await kallglotApiRequest.call(this, {
+		method: 'GET',
+		path: postCallPaths.recording(recordingId),
+		scope: 'recordings:read',
+		...options,
+	});
 	return recordingResponse.parse(body) as Recording;
 }
 
@@ -101,6 +107,7 @@ export async function downloadRecordingAudio(
 	const response = await kallglotBinaryRequest.call(this, {
 		method: 'GET',
 		path: postCallPaths.recordingAudio(recording.id),
+		scope: 'recordings:read',
 		...options,
 	});
 	const mimeType = mimeTypeOf(response.headers[mediaHeaders.contentType], recording.format);

@@ -148,6 +148,11 @@ describe('a 403 insufficient_permissions names the scope the operation needs', (
 		['create', { resource: 'session', operation: 'create', mode: 'bidirectional_translation' }, 'sessions:write'],
 		['end', { resource: 'session', operation: 'end', sessionId: 'sess_ANY' }, 'sessions:write'],
 		['dial', { resource: 'session', operation: 'dial', sessionId: 'sess_ANY', to: '+14155550100' }, 'sessions:write'],
+		['recording get', { resource: 'recording', operation: 'get', recordingId: 'rec_ANY' }, 'recordings:read'],
+		['recording download', { resource: 'recording', operation: 'download', recordingId: 'rec_ANY' }, 'recordings:read'],
+		['recording getMany', { resource: 'recording', operation: 'getMany', sessionId: 'sess_ANY' }, 'recordings:read'],
+		['analysis create', { resource: 'analysis', operation: 'create', sessionId: 'sess_ANY' }, 'analysis:read'],
+		['analysis get', { resource: 'analysis', operation: 'get', analysisId: 'anl_ANY' }, 'analysis:read'],
 	])('%s needs %s', async (_name, parameters, scope) => {
 		const { error } = await runKallglotNode({ parameters, credentials: credentials(SCOPED_KEY) });
 		expect(error?.message).toMatch(/^Kallglot 403 insufficient_permissions/);
