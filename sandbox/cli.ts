@@ -1,11 +1,13 @@
+#!/usr/bin/env node
 /**
- * `npm run sandbox [-- --port 4010 --credits 100 --token-ttl-ms 300000 --rate-limit 60/60000]`
- * Starts the Kallglot sandbox and prints how to use it. Ctrl-C stops it cleanly.
+ * `kallglot-sandbox [--port 4010 --credits 100 --webhook-url URL --webhook-secret S …]`, installed
+ * with the package (`npx --package n8n-nodes-kallglot kallglot-sandbox`); in this repository
+ * `npm run sandbox -- …`. Starts the Kallglot sandbox and prints how to use it. Ctrl-C stops it cleanly.
  */
 import { KallglotSandbox, SANDBOX_AGENT_ID } from './index';
 import type { SandboxOptions } from './types';
 
-const USAGE = `Usage: npm run sandbox -- [options]
+const USAGE = `Usage: kallglot-sandbox [options]   (npx --package n8n-nodes-kallglot kallglot-sandbox; in the repository: npm run sandbox -- [options])
   --port N               TCP port on 127.0.0.1 (default 4010, or KALLGLOT_SANDBOX_PORT; 0 = any free port)
   --credits N            API credits (default unlimited; each session create costs 1)
   --token-ttl-ms N       stream token lifetime (default 300000 = 5 min)

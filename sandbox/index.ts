@@ -11,6 +11,8 @@ export {
 export { analysisResource, recordingResource, type PostCallStore } from './post-call';
 export { WAV_BIT_DEPTH, WAV_SAMPLE_RATE } from './wav';
 export {
+	DEFAULT_RETRY_DELAYS_MS,
+	DEFAULT_TIMEOUT_MS,
 	WebhookDeliverer,
 	signatureHeader,
 	webhookSignature,

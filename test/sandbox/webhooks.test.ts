@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KallglotSandbox, SANDBOX_AGENT_ID, type SandboxOptions } from '../../sandbox';
+import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS, KallglotSandbox, SANDBOX_AGENT_ID, type SandboxOptions } from '../../sandbox';
 import { api, createSession, eventually } from './test-helpers';
 
 const SECRET = 'whsec_test_sandbox_secret';
@@ -305,6 +305,11 @@ describe('at-least-once retries', () => {
 		receiver = await Receiver.start(); // afterEach closes it
 	});
 
+	it('defaults: 8 attempts (0.1 s doubling), 30 s to answer', () => {
+		expect(DEFAULT_RETRY_DELAYS_MS).toEqual([100, 200, 400, 800, 1600, 3200, 6400]);
+		expect(DEFAULT_TIMEOUT_MS).toBe(30_000);
+	});
+
 	it('close() stops pending retries at once', async () => {
 		await start({ webhookRetryDelaysMs: [60_000] });
 		receiver.answers = [{ status: 500 }];
@@ -446,6 +451,15 @@ describe('control endpoints', () => {
 
 		expect((await control('DELETE', '/webhooks')).json.endpoint).toBeNull();
 		expect((await control('POST', '/webhook-events', { type: 'session.ended', data: {} })).status).toBe(409);
+	});
+
+	it('DELETE /_sandbox/faults clears the webhook faults too', async () => {
+		await control('POST', '/webhooks', { url: receiver.url, secret: SECRET });
+		await control('POST', '/webhook-faults', { badSignature: 5 });
+		await control('DELETE', '/faults');
+		sb.emitWebhook('session.created', { id: 'sess_X' });
+		await sb.webhooksIdle();
+		expect(receiver.received.map((r) => r.valid)).toEqual([true]);
 	});
 
 	it.each([
