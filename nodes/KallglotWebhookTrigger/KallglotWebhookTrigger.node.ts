@@ -208,6 +208,9 @@ export class KallglotWebhookTrigger implements INodeType {
 
 		const item: INodeExecutionData = { json: webhookItem(envelope, facts, receivedAt) as IDataObject };
 		await enrich(this, envelope, item, options);
+		// Again, now: n8n saves this object after webhook() returns, and a delivery that finished
+		// meanwhile may have saved a copy without this id. The process-wide store has them all.
+		staticData[SEEN_KEY] = seen.toState() as unknown as IDataObject;
 		return { noWebhookResponse: true, workflowData: [[item]] };
 	}
 }

@@ -52,8 +52,19 @@ export async function fetchAnalysis(ctx: IWebhookFunctions, analysisId: string):
 	return await getAnalysis.call(ctx, analysisId, {}, ENRICH_POLICY);
 }
 
+/**
+ * n8n 2.8's filesystem binary mode keeps a webhook's files in ONE temp folder per workflow until
+ * the execution exists, and the first execution to finish deletes that whole folder: two
+ * recordings arriving together (one per channel) would lose each other's file.
+ */
+const SHARED_WEBHOOK_TEMP = /^filesystem(-v2)?:.*\/executions\/temp\//;
+
 /** The event's recording object names the file; its audio becomes n8n binary data. */
 export async function recordingFile(ctx: IWebhookFunctions, recording: IDataObject & { id: string }): Promise<IBinaryData> {
 	const file = await downloadRecordingAudio.call(ctx, recording as Recording);
-	return await recordingBinary.call(ctx, file);
+	const binary = await recordingBinary.call(ctx, file);
+	if (!binary.id || !SHARED_WEBHOOK_TEMP.test(binary.id)) return binary;
+	// There, the file travels inside the item instead (as in n8n's in-memory mode).
+	const { id: _stored, ...metadata } = binary;
+	return { ...metadata, data: file.data.toString('base64') };
 }

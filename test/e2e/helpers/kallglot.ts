@@ -2,7 +2,7 @@
  * Helpers for the e2e tests that drive our nodes in a real n8n against the Kallglot sandbox:
  * workflow builders, the trigger items of executions, a stand-in CRM, and polling.
  */
-import { randomUUID } from 'crypto';
+import { createHmac, randomUUID } from 'crypto';
 import { readFileSync } from 'fs';
 import { createServer, type IncomingMessage, type Server } from 'http';
 import type { AddressInfo } from 'net';
@@ -132,4 +132,71 @@ export function exampleWorkflow(file: string, replacements: Record<string, strin
   let text = readFileSync(join(REPO_ROOT, 'examples', file), 'utf8');
   for (const [from, to] of Object.entries(replacements)) text = text.split(from).join(to);
   return JSON.parse(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kallglot Webhook Trigger
+
+export const WEBHOOK_CREDENTIAL_TYPE = 'kallglotWebhookApi';
+export const WEBHOOK_TRIGGER_NAME = 'Kallglot Webhook Trigger';
+
+/** A Kallglot Webhook Trigger → No Operation workflow; `url` is its production URL on `n8n`. */
+export function webhookTriggerWorkflow(
+  credentials: { webhook: CredentialRef; api: CredentialRef },
+  parameters: Record<string, unknown>,
+  next: WorkflowJson['nodes'] = [],
+  name = 'e2e: Kallglot Webhook Trigger',
+): { workflow: WorkflowJson; path: string } {
+  const webhookId = randomUUID();
+  const after: WorkflowJson['nodes'] = next.length ? next : [{ id: randomUUID(), name: 'No Operation', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [240, 0], parameters: {} }];
+  return {
+    path: `${webhookId}/webhook`,
+    workflow: {
+      name,
+      nodes: [
+        {
+          id: randomUUID(),
+          name: WEBHOOK_TRIGGER_NAME,
+          type: NODE_TYPES.webhookTrigger,
+          typeVersion: 1,
+          position: [0, 0],
+          webhookId,
+          parameters,
+          credentials: { [WEBHOOK_CREDENTIAL_TYPE]: credentials.webhook, [CREDENTIAL_TYPE]: credentials.api },
+        },
+        ...after,
+      ],
+      connections: { [WEBHOOK_TRIGGER_NAME]: { main: [[{ node: after[0].name, type: 'main', index: 0 }]] } },
+      settings: { executionOrder: 'v1' },
+    },
+  };
+}
+
+/** A webhook envelope (contract §7) as compact JSON. */
+export const webhookEnvelope = (type: string, data: Record<string, unknown>, id = `evt_${randomUUID().replace(/-/g, '')}`) =>
+  JSON.stringify({ id, object: 'webhook_event', type, api_version: 'v1', created_at: new Date().toISOString(), data });
+
+/** POSTs `body` signed with `secret` at `t` (as Kallglot does), or with the headers given. */
+export async function postSigned(url: string, body: string, secret: string, headers: Record<string, string> = {}, t = Math.floor(Date.now() / 1000)) {
+  const v1 = createHmac('sha256', secret).update(`${t}.`).update(Buffer.from(body)).digest('hex');
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'kallglot-signature': `t=${t},v1=${v1}`, 'kallglot-retry-count': '0', ...headers },
+    body,
+  });
+  const text = await res.text();
+  let json: Record<string, any> = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
+  return { status: res.status, body: json };
+}
+
+/** The Kallglot Webhook Trigger's first item (json + binary metadata) of an execution. */
+export function webhookTriggerItem(execution: N8nExecution): { json: Record<string, any>; binary?: Record<string, any> } {
+  const item = execution.data?.resultData.runData[WEBHOOK_TRIGGER_NAME]?.[0]?.data?.main[0]?.[0] as { json: Record<string, any>; binary?: Record<string, any> } | undefined;
+  if (!item) throw new Error(`execution ${execution.id}: no item from ${WEBHOOK_TRIGGER_NAME}`);
+  return item;
 }

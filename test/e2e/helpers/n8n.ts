@@ -23,6 +23,7 @@ export const PACKAGE_JSON = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, '
 export const NODE_TYPES = {
   action: 'n8n-nodes-kallglot.kallglot',
   trigger: 'n8n-nodes-kallglot.kallglotTrigger',
+  webhookTrigger: 'n8n-nodes-kallglot.kallglotWebhookTrigger',
 } as const;
 export const CREDENTIAL_TYPE = 'kallglotApi';
 
