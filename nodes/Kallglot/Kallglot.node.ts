@@ -49,7 +49,8 @@ export class Kallglot implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Create real-time voice sessions: live call translation, AI voice agents, voice help desk',
+		description:
+			'Create real-time voice sessions (live call translation, AI voice agents, voice help desk), then get their recordings and post-call analyses',
 		defaults: { name: 'Kallglot' },
 		usableAsTool: true,
 		inputs: ['main'],
