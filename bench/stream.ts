@@ -1,75 +1,171 @@
 /**
- * Stream throughput and memory, printed as figures (not asserted: timings belong here, not in tests).
- *   npm run bench
- * 1. parseServerFrame + eventIdentity alone, frames/s.
- * 2. End to end over loopback: the sandbox pushes N transcript.final frames through a real
- *    WebSocket into KallglotStreamClient (parse, dedupe, callback); frames/s and heap growth.
+ * Parts 1–3 of `npm run bench`: the stream path against its floor, each figure a ratio measured
+ * in one run (the machine is shared; absolute rates say little, ratios say where we stand).
+ * The sender is a separate process (bench/sender.ts); receivers are bench/receivers.ts.
  */
-import { KallglotStreamClient } from '../nodes/shared/stream';
-import { eventIdentity, parseServerFrame } from '../nodes/shared/wire';
-import { KallglotSandbox } from '../sandbox';
+import { openReceiver, type ReceiverKind } from './receivers';
+import { forkChild, latenciesMs, median, nowUs, percentile, round, sleep, startSender, type Sender } from './util';
 
-const FRAMES = Number(process.env.BENCH_FRAMES ?? 50_000);
-
-function frame(sequence: number): string {
-	return JSON.stringify({
-		type: 'transcript.final',
-		speaker: sequence % 2 ? 'customer' : 'agent',
-		language: 'es',
-		text: 'Hola, buenos días. Llamo para cambiar mi cita del jueves.',
-		sequence,
-		timestamp: new Date(0).toISOString(),
-		translation: { language: 'en', text: "Hello, good morning. I'm calling to change my Thursday appointment." },
-	});
+export interface IngestResult {
+	frames: number;
+	rounds: number;
+	/** Median events/s per receiver. */
+	eventsPerSecond: Record<ReceiverKind, number>;
+	/** Median events/s ÷ the floor's median events/s. */
+	ratioToFloor: { client: number; listener: number };
 }
 
-function parseOnly() {
-	const frames = Array.from({ length: FRAMES }, (_, i) => frame(i + 1));
-	const start = process.hrtime.bigint();
-	let ids = 0;
-	for (const text of frames) {
-		const parsed = parseServerFrame(text);
-		if (parsed.ok && eventIdentity(parsed.event)) ids++;
-	}
-	const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-	console.log(`parse + identity:  ${FRAMES} frames in ${seconds.toFixed(3)} s = ${Math.round(FRAMES / seconds).toLocaleString()} frames/s (${ids} ids)`);
-}
-
-async function endToEnd() {
-	const sandbox = await KallglotSandbox.start();
-	const created = await fetch(`${sandbox.baseUrl}/sessions`, {
-		method: 'POST',
-		headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
-		body: JSON.stringify({ mode: 'bidirectional_translation' }),
-	});
-	const session = (await created.json()) as { id: string; stream: { url: string; token: string } };
+/** One flood of `count` frames into one receiver: events/s from its first to its last delivery. */
+async function flood(sender: Sender, kind: ReceiverKind, count: number): Promise<number> {
 	let received = 0;
-	let done: () => void = () => undefined;
-	const all = new Promise<void>((resolve) => (done = resolve));
-	const client = new KallglotStreamClient({
-		resolveEndpoint: async () => ({ kind: 'live', endpoint: session.stream }),
-		onEvent: (event) => {
-			if (event.type === 'transcript.final' && ++received === FRAMES) done();
-		},
+	let first = 0;
+	let finish: () => void = () => undefined;
+	const done = new Promise<void>((resolve) => (finish = resolve));
+	let last = 0;
+	const receiver = await openReceiver(kind, sender.url, () => {
+		if (received++ === 0) first = nowUs();
+		if (received === count) {
+			last = nowUs();
+			finish();
+		}
 	});
-	await client.start();
-	global.gc?.();
-	const heapBefore = process.memoryUsage().heapUsed;
-	const start = process.hrtime.bigint();
-	for (let i = 1; i <= FRAMES; i++) sandbox.sendFrame(session.id, frame(i));
-	await all;
-	const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-	global.gc?.();
-	const heapAfter = process.memoryUsage().heapUsed;
-	console.log(`loopback stream:   ${FRAMES} frames in ${seconds.toFixed(3)} s = ${Math.round(FRAMES / seconds).toLocaleString()} frames/s`);
-	console.log(`heap growth:       ${((heapAfter - heapBefore) / 1024 / 1024).toFixed(1)} MiB after ${FRAMES} frames (dedupe window bounded at 10,000 ids)${global.gc ? '' : ' [run with --expose-gc for a settled figure]'}`);
-	console.log(`client stats:      ${JSON.stringify(client.stats)}`);
-	await client.close();
-	await sandbox.close();
+	try {
+		global.gc?.();
+		sender.send({ cmd: 'flood', count });
+		await sender.next('done');
+		await withTimeout(done, 120_000, `${kind} received ${received} of ${count} frames`);
+	} finally {
+		await receiver.close();
+	}
+	return ((count - 1) / (last - first)) * 1e6;
 }
 
-parseOnly();
-endToEnd().catch((error) => {
-	console.error(error);
-	process.exit(1);
-});
+export async function ingest(sender: Sender, frames: number, rounds: number): Promise<IngestResult> {
+	const rates: Record<ReceiverKind, number[]> = { floor: [], client: [], listener: [] };
+	// A warm-up flood per receiver (JIT), then rounds taking turns, so load drifts hit all alike.
+	for (const kind of ['floor', 'client', 'listener'] as const) await flood(sender, kind, Math.min(frames, 20_000));
+	for (let r = 0; r < rounds; r++) {
+		for (const kind of ['floor', 'client', 'listener'] as const) rates[kind].push(await flood(sender, kind, frames));
+	}
+	const eventsPerSecond = {
+		floor: Math.round(median(rates.floor)),
+		client: Math.round(median(rates.client)),
+		listener: Math.round(median(rates.listener)),
+	};
+	return {
+		frames,
+		rounds,
+		eventsPerSecond,
+		ratioToFloor: {
+			client: round(eventsPerSecond.client / eventsPerSecond.floor, 3) as number,
+			listener: round(eventsPerSecond.listener / eventsPerSecond.floor, 3) as number,
+		},
+	};
+}
+
+export interface LatencyResult {
+	rate: number;
+	events: number;
+	/** send → callback, ms. */
+	p50Ms: Record<ReceiverKind, number>;
+	p99Ms: Record<ReceiverKind, number>;
+	/** Listener p99 ÷ floor p99. */
+	listenerP99ToFloor: number;
+	delivered: Record<ReceiverKind, number>;
+}
+
+async function paced(sender: Sender, kind: ReceiverKind, rate: number, count: number) {
+	const recvAtUs = new Float64Array(count + 1);
+	let received = 0;
+	const receiver = await openReceiver(kind, sender.url, (seq) => {
+		recvAtUs[seq] = nowUs();
+		received++;
+	});
+	try {
+		global.gc?.();
+		sender.send({ cmd: 'pace', rate, count });
+		const { sentAtUs } = await sender.next<{ sentAtUs: number[] }>('done', count * 10 + 30_000);
+		const deadline = Date.now() + 5000;
+		while (received < count && Date.now() < deadline) await sleep(10);
+		const latencies = latenciesMs(sentAtUs, recvAtUs);
+		return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), delivered: received };
+	} finally {
+		await receiver.close();
+	}
+}
+
+export async function latency(sender: Sender, rate: number, seconds: number): Promise<LatencyResult> {
+	const events = rate * seconds;
+	const result = { p50Ms: {}, p99Ms: {}, delivered: {} } as LatencyResult;
+	for (const kind of ['floor', 'client', 'listener'] as const) {
+		const r = await paced(sender, kind, rate, events);
+		result.p50Ms[kind] = round(r.p50, 3) as number;
+		result.p99Ms[kind] = round(r.p99, 3) as number;
+		result.delivered[kind] = r.delivered;
+	}
+	return { ...result, rate, events, listenerP99ToFloor: round(result.p99Ms.listener / result.p99Ms.floor, 2) as number };
+}
+
+export interface ConcurrencyFigures {
+	streams: number;
+	rssAddedMB: number;
+	lagP99Ms: number;
+	latencyP99Ms: number;
+	delivered: number;
+	expected: number;
+}
+
+async function concurrent(sender: Sender, kind: 'floor' | 'listener', streams: number, seconds: number): Promise<ConcurrencyFigures> {
+	const child = forkChild('many.ts', [kind, sender.url, String(streams)]);
+	try {
+		const ready = await child.next<{ rssBeforeBytes: number; opened: number }>('ready', 120_000);
+		child.send({ cmd: 'measure' });
+		sender.send({ cmd: 'fanout', seconds });
+		const { sentAtUs } = await sender.next<{ sentAtUs: number[] }>('done', seconds * 1000 + 60_000);
+		await sleep(200);
+		child.send({ cmd: 'report' });
+		const report = await child.next<{ rssAfterBytes: number; lagP99Ms: number; recvAtUs: number[] }>('report');
+		const latencies = latenciesMs(sentAtUs, Float64Array.from(report.recvAtUs));
+		return {
+			streams: ready.opened,
+			rssAddedMB: round((report.rssAfterBytes - ready.rssBeforeBytes) / 1024 / 1024, 1) as number,
+			lagP99Ms: round(report.lagP99Ms, 2) as number,
+			latencyP99Ms: round(percentile(latencies, 99), 2) as number,
+			delivered: latencies.length,
+			expected: sentAtUs.length - 1,
+		};
+	} finally {
+		await child.stop();
+	}
+}
+
+export async function concurrency(sender: Sender, streams: number, seconds: number) {
+	const floor = await concurrent(sender, 'floor', streams, seconds);
+	const listener = await concurrent(sender, 'listener', streams, seconds);
+	return { seconds, floor, listener };
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	try {
+		return await Promise.race([
+			promise,
+			new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))),
+		]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+/** Runs parts 1–3 with one sender process, stopped at the end whatever happens. */
+export async function streamParts(quick: boolean) {
+	const sender = await startSender();
+	try {
+		const part1 = await ingest(sender, quick ? 30_000 : 100_000, quick ? 3 : 5);
+		const part2 = await latency(sender, 1000, quick ? 3 : 10);
+		const part3 = await concurrency(sender, 1000, quick ? 6 : 20);
+		return { part1, part2, part3 };
+	} finally {
+		await sender.stop();
+	}
+}

@@ -1,0 +1,129 @@
+/**
+ * `npm run bench` (`-- --quick` for a run under two minutes): five parts, each figure a ratio
+ * measured in one run, printed as a table and written to test-artifacts/bench/.
+ *   1–3  the stream against its floor (bench/stream.ts)
+ *   4    the trigger against n8n's Webhook node in a real n8n (bench/n8n.ts; needs `npm run build`
+ *        and the cached n8n install — it is skipped with a note otherwise, never installed here)
+ *   5    a campaign against the rate limit (bench/campaign.ts)
+ * `--only=1,2,5` runs some parts. Every process a part starts is stopped by it.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { campaign } from './campaign';
+import { streamParts } from './stream';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').map(Number);
+const wanted = (part: number) => !only || only.includes(part);
+const REPO = join(__dirname, '..');
+
+type Row = [part: string, figure: string, value: string, goal: string, verdict: string];
+
+const fmt = (v: unknown, unit = '') => (v === null || v === undefined ? 'n/a' : `${typeof v === 'number' ? v.toLocaleString('en-US') : v}${unit}`);
+const verdict = (ok: boolean | null) => (ok === null ? '' : ok ? 'met' : 'NOT met');
+
+async function part4(): Promise<{ result?: unknown; skipped?: string }> {
+	// Imported here: the harness is only needed (and only loadable) when n8n is there.
+	const { cacheRoot } = await import('../scripts/n8n/install');
+	const { assertDistBuilt } = await import('../scripts/n8n/harness');
+	const version = process.env.E2E_N8N_VERSION ?? '2.8.4';
+	if (!existsSync(join(cacheRoot(), `n8n-${version}`))) {
+		return { skipped: `n8n ${version} is not installed in ${cacheRoot()} (node scripts/n8n/install.js ${version})` };
+	}
+	try {
+		assertDistBuilt(REPO);
+	} catch (error) {
+		return { skipped: (error as Error).message };
+	}
+	const { realN8n } = await import('./n8n');
+	return { result: await realN8n(quick) };
+}
+
+async function main() {
+	const started = Date.now();
+	const machine = {
+		cores: cpus().length,
+		cpu: cpus()[0]?.model,
+		node: process.version,
+		n8n: process.env.E2E_N8N_VERSION ?? '2.8.4',
+		date: new Date().toISOString(),
+		loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
+		quick,
+	};
+	const results: Record<string, any> = { machine };
+	const rows: Row[] = [];
+
+	if (wanted(1) || wanted(2) || wanted(3)) {
+		const { part1, part2, part3 } = await streamParts(quick);
+		Object.assign(results, { part1, part2, part3 });
+		const e = part1.eventsPerSecond;
+		rows.push(
+			['1 ingest', 'floor: bare ws + JSON.parse', fmt(e.floor, ' ev/s'), '', ''],
+			['1 ingest', 'stream client ÷ floor (events/s)', `${part1.ratioToFloor.client}× (${fmt(e.client, ' ev/s')})`, '≥ 0.9×', verdict(part1.ratioToFloor.client >= 0.9)],
+			['1 ingest', 'trigger listener ÷ floor (events/s)', `${part1.ratioToFloor.listener}× (${fmt(e.listener, ' ev/s')})`, '≥ 0.9×', verdict(part1.ratioToFloor.listener >= 0.9)],
+			['2 latency', `send → callback at ${part2.rate}/s, floor p50 / p99`, `${part2.p50Ms.floor} / ${part2.p99Ms.floor} ms`, '', ''],
+			['2 latency', 'stream client p50 / p99', `${part2.p50Ms.client} / ${part2.p99Ms.client} ms`, '', ''],
+			['2 latency', 'listener p99 ÷ floor p99', `${part2.listenerP99ToFloor}× (p50 ${part2.p50Ms.listener}, p99 ${part2.p99Ms.listener} ms)`, '≤ 2×', verdict(part2.listenerP99ToFloor <= 2)],
+			['3 1,000 streams', 'floor: RSS added / loop lag p99 / latency p99', `${part3.floor.rssAddedMB} MB / ${part3.floor.lagP99Ms} ms / ${part3.floor.latencyP99Ms} ms`, '', ''],
+			['3 1,000 streams', 'listener: RSS added', `${part3.listener.rssAddedMB} MB (${(part3.listener.rssAddedMB / part3.floor.rssAddedMB).toFixed(1)}× floor)`, '< 64 MB', verdict(part3.listener.rssAddedMB < 64)],
+			['3 1,000 streams', 'listener: event-loop lag p99', `${part3.listener.lagP99Ms} ms`, '< 20 ms', verdict(part3.listener.lagP99Ms < 20)],
+			['3 1,000 streams', 'listener: latency p99 (delivered)', `${part3.listener.latencyP99Ms} ms (${part3.listener.delivered}/${part3.listener.expected})`, '', ''],
+		);
+	}
+
+	if (wanted(5)) {
+		const contacts = quick ? 200 : 1000;
+		const r = await campaign(contacts, 50);
+		results.part5 = r;
+		rows.push(
+			['5 campaign', `${r.contacts} contacts: Create Session + Dial at ${r.limitPerSecond} req/s`, `${r.wallSeconds} s (ideal ${r.idealSeconds} s)`, '', ''],
+			['5 campaign', 'wall time ÷ ideal', `${r.ratioToIdeal}×`, '≤ 1.15×', verdict(r.ratioToIdeal <= 1.15)],
+			['5 campaign', 'failures / duplicate sessions / duplicate dials', `${r.failures} / ${r.duplicateSessions} / ${r.duplicateDials} (429s answered: ${r.rateLimited})`, '0 / 0 / 0', verdict(r.failures + r.duplicateSessions + r.duplicateDials === 0)],
+		);
+	}
+
+	if (wanted(4)) {
+		const { result, skipped } = await part4();
+		if (skipped) {
+			results.part4 = { skipped };
+			rows.push(['4 real n8n', 'skipped', skipped, '', '']);
+		} else {
+			const r = result as Awaited<ReturnType<typeof import('./n8n').realN8n>>;
+			results.part4 = r;
+			const s = r.steady;
+			rows.push(
+				['4 real n8n', `event → execution start at ${s.rate}/s: trigger p50 / p99`, `${s.trigger.p50Ms} / ${s.trigger.p99Ms} ms`, '', ''],
+				['4 real n8n', 'Webhook node p50 / p99', `${s.webhook.p50Ms} / ${s.webhook.p99Ms} ms`, '', ''],
+				['4 real n8n', 'trigger p99 ÷ Webhook node p99', `${fmt(r.triggerLatencyToWebhook.p99, '×')} (p50 ${fmt(r.triggerLatencyToWebhook.p50, '×')})`, '≤ 1×', verdict(r.triggerLatencyToWebhook.p99 !== null ? r.triggerLatencyToWebhook.p99 <= 1 : null)],
+				['4 real n8n', 'highest sustained executions/s (ramp): trigger / Webhook', `${r.sustainedPerSecond.trigger} / ${r.sustainedPerSecond.webhook}`, '', ''],
+				['4 real n8n', 'trigger ÷ Webhook node throughput (ordered default)', fmt(r.triggerThroughputToWebhook, '×'), '≥ 1× (parallel)', ''],
+				['4 real n8n', 'executions per 100 utterances: per event / per session / per batch', `${r.executionsPer100Utterances.event} / ${r.executionsPer100Utterances.session} / n/a`, '', ''],
+			);
+		}
+	}
+
+	results.seconds = Math.round((Date.now() - started) / 1000);
+	const dir = join(REPO, 'test-artifacts', 'bench');
+	mkdirSync(dir, { recursive: true });
+	const file = join(dir, `bench-${machine.date.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+	writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+
+	const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i].length), ['part', 'figure', 'value', 'goal', ''][i].length));
+	const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+	console.log(`\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}, n8n ${machine.n8n}, load ${machine.loadAverageAtStart.join(' ')}, ${machine.date}${quick ? ', --quick' : ''}`);
+	console.log(line(['part', 'figure', 'value', 'goal', '']));
+	console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+	for (const r of rows) console.log(line(r));
+	for (const note of (results.part4?.notes as string[] | undefined) ?? []) console.log(`note: ${note}`);
+	console.log(`\n${results.seconds} s; figures in ${file}`);
+}
+
+main().then(
+	() => process.exit(0),
+	(error) => {
+		console.error(error);
+		process.exit(1);
+	},
+);
