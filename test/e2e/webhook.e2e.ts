@@ -108,6 +108,12 @@ describe(`Kallglot Webhook Trigger on n8n ${E2E_N8N_VERSION}`, () => {
   const ofEvent = async (eventId: string) => (await all()).filter((e) => webhookTriggerItem(e).json.eventId === eventId);
   const delivered = (eventId: string) => sandbox.webhookDeliveries.filter((d) => d.eventId === eventId);
 
+  test('the credential test checks the signing secret’s form', async () => {
+    expect(await n8n.testCredential(webhook.id)).toMatchObject({ status: 'OK' });
+    const pasted = await n8n.testCredential(webhook.id, { data: { signingSecret: `${SECRET}\n`, previousSigningSecret: '' } });
+    expect(pasted).toMatchObject({ status: 'Error', message: expect.stringContaining('line break') });
+  });
+
   test('the sandbox’s signed post-call events start one execution each, enriched: transcript, recording as binary, analysis', async () => {
     const sessionId = await campaignCall('c-1');
     await waitFor('recordings ready', () => sandbox.postCall.recordingsOf(sessionId).length === 2 && sandbox.postCall.recordingsOf(sessionId).every((r) => r.status === 'ready'));

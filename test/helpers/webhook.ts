@@ -84,15 +84,21 @@ export class WebhookHarness {
 	}
 
 	async post(body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+		const answer = await this.postWithoutWaiting(body, headers);
+		// The answer is written before enrichment: wait until webhook() has returned, as n8n does
+		// before it starts the execution.
+		await this.idle();
+		return answer;
+	}
+
+	/** Resolves with the HTTP answer as soon as it arrives, webhook() may still be running. */
+	async postWithoutWaiting(body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
 		const response = await fetch(this.url, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json', ...headers },
 			body,
 		});
 		const text = await response.text();
-		// The answer is written before enrichment: wait until webhook() has returned, as n8n does
-		// before it starts the execution.
-		await this.idle();
 		return { status: response.status, body: text ? (JSON.parse(text) as IDataObject) : {} };
 	}
 

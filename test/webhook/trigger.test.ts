@@ -191,6 +191,13 @@ describe('events and filters', () => {
 		expect((await deliver(envelope('session.created', session))).body).toEqual({ received: true, skipped: 'event type not selected' });
 		expect((await deliver(envelope('call.transferred', { session_id: session.id }))).body).toMatchObject({ skipped: expect.any(String) });
 		expect(harness.executions).toHaveLength(0);
+		// A skipped event was not remembered: selected later, the same delivery runs.
+		const created = envelope('session.created', session);
+		await deliver(created);
+		harness.setParameters({ events: [...POST_CALL, 'session.created'] });
+		expect((await deliver(created)).body).toEqual({ received: true });
+		expect(harness.executions).toHaveLength(1);
+		harness.executions.length = 0;
 		harness.setParameters({ events: POST_CALL, options: { passUnknown: true } });
 		expect((await deliver(envelope('call.transferred', { session_id: session.id, extra: 1 }))).body).toEqual({ received: true });
 		expect(items()[0].json).toMatchObject({ event: 'call.transferred', sessionId: session.id, data: { extra: 1 }, metadata: { campaign: 'spring-2027' } });
@@ -290,6 +297,24 @@ describe('enrichment', () => {
 		}
 		await deliver(envelope('analysis.complete', analysis));
 		expect(items()[0].json.analysis).toMatchObject({ id: created.id, status: 'completed', summary: expect.anything() });
+	});
+
+	test('the 200 is sent before enrichment: a slow download does not hold Kallglot’s request', async () => {
+		await start({ options });
+		const session = await endedCall();
+		await waitFor('recordings ready', () => sandbox.postCall.recordingsOf(session.id).every((r) => r.status === 'ready'), 20_000);
+		const [recording] = (await api(`/sessions/${session.id}/recordings`)).data;
+		sandbox.injectFault({ method: 'GET', path: `/v1/recordings/${recording.id}/audio`, delayMs: 60_000, times: 1 });
+		const body = envelope('recording.ready', recording);
+		const answer = await harness.postWithoutWaiting(body, { 'kallglot-signature': signature(body) });
+		expect(answer).toEqual({ status: 200, body: { received: true } });
+		// The download is still held by the sandbox: no execution yet.
+		expect(harness.executions).toHaveLength(0);
+		// Ending the sandbox ends the held download: the event still runs, with the failure noted.
+		await sandbox.close();
+		await harness.idle();
+		expect(harness.executions).toHaveLength(1);
+		expect(items()[0].json.enrichmentError).toEqual({ code: expect.any(String), message: expect.any(String) });
 	});
 
 	test('an enrichment failure keeps the event, with enrichmentError {code, message} and no secret', async () => {
