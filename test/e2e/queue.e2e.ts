@@ -10,6 +10,7 @@ import { randomUUID } from 'crypto';
 
 import { startQueueCluster, type N8nExecution, type N8nInstance, type QueueCluster } from '../../scripts/n8n/harness';
 import { KallglotSandbox } from '../../sandbox';
+import { WEBHOOK_CREDENTIAL_TYPE, webhookTriggerItem, webhookTriggerWorkflow } from './helpers/kallglot';
 import { CREDENTIAL_TYPE, E2E_N8N_VERSION, getInstall, inCI, NODE_TYPES, timed, webhookNode } from './helpers/n8n';
 
 /** "Worker started execution N" in one of the workers' logs since `offsets`: which worker ran which execution. */
@@ -273,6 +274,59 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
 
     expect(workerOf(cluster, workerOffsets, execution.id)).toHaveLength(1);
     expect(enqueuedByMain(main, mainOffset, execution.id)).toBe(true);
+    expect(ranOnMain(main, mainOffset, wf.id)).toEqual([]);
+    await main.deactivate(wf.id);
+  });
+
+  test('a published Kallglot Webhook Trigger: the sandbox’s signed deliveries run on workers, a duplicate delivery not doubled', async () => {
+    const main = cluster.main;
+    const secret = `whsec_queue_${randomUUID().replace(/-/g, '')}`;
+    const campaign = `queue-${randomUUID().slice(0, 8)}`;
+    const created = await main.createCredential(WEBHOOK_CREDENTIAL_TYPE, { signingSecret: secret, previousSigningSecret: '' }, { name: 'Kallglot webhook', via: 'rest' });
+    const { workflow, path } = webhookTriggerWorkflow(
+      { webhook: { id: String(created.id), name: created.name }, api: { id: String(credential.id), name: credential.name } },
+      {
+        events: ['session.ended', 'transcript.ready'],
+        filters: { metadata: { conditions: [{ key: 'campaign', value: campaign }] } },
+        options: { fetchTranscript: true },
+      },
+    );
+    const wf = await main.importWorkflow(workflow);
+    await main.activate(wf.id);
+    sandbox.configureWebhooks({ url: `${main.baseUrl}/webhook/${path}`, secret });
+    sandbox.setWebhookFaults({ duplicate: 2, types: ['session.ended', 'transcript.ready'] });
+
+    const workerOffsets = cluster.workers.map((w) => w.logOffset());
+    const mainOffset = main.logOffset();
+    const res = await fetch(`${sandbox.baseUrl}/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'bidirectional_translation', source_language: 'es', target_language: 'en', metadata: { campaign } }),
+    });
+    const session = (await res.json()) as { id: string };
+    await sandbox.play(session.id, { intervalMs: 0, waitForListener: false, endWhenDone: true });
+
+    await timed('2 webhook executions', () => main.waitForExecutions(wf.id, 2, { timeoutMs: 120_000 }));
+    await sandbox.webhooksIdle();
+    sandbox.configureWebhooks(null);
+    sandbox.setWebhookFaults({});
+    const ours = sandbox.webhookDeliveries.filter((d) => ['session.ended', 'transcript.ready'].includes(d.type) && d.url.includes(path));
+    // Each of the two events was delivered twice (two delivery ids), every attempt answered 200.
+    expect(ours).toHaveLength(4);
+    expect(ours.every((d) => d.status === 200)).toBe(true);
+    expect(new Set(ours.map((d) => d.webhookId)).size).toBe(4);
+
+    const all = await main.listExecutions({ workflowId: wf.id, includeData: true, limit: 50 });
+    expect(all.map((e) => e.status)).toEqual(['success', 'success']);
+    const items = all.map((e) => webhookTriggerItem(e).json);
+    expect(items.map((i) => i.event).sort()).toEqual(['session.ended', 'transcript.ready']);
+    expect(new Set(items.map((i) => i.eventId))).toEqual(new Set(ours.map((d) => d.eventId)));
+    expect(items.every((i) => i.sessionId === session.id && i.metadata.campaign === campaign)).toBe(true);
+    expect(items.find((i) => i.event === 'transcript.ready')!.transcript.turns.length).toBeGreaterThan(0);
+
+    for (const e of all) {
+      expect({ id: e.id, ranOn: workerOf(cluster, workerOffsets, e.id).length, enqueuedByMain: enqueuedByMain(main, mainOffset, e.id) }).toEqual({ id: e.id, ranOn: 1, enqueuedByMain: true });
+    }
     expect(ranOnMain(main, mainOffset, wf.id)).toEqual([]);
     await main.deactivate(wf.id);
   });
