@@ -585,7 +585,13 @@ export const downloadRecordingInput = z.object({ recordingId, binaryPropertyName
 export const createAnalysisInput = z.object({
 	sessionId,
 	profile: z.string().trim().min(1, 'must not be empty: leave it at "default" or name a profile set up in Kallglot').optional(),
-	include: z.array(z.enum(ANALYSIS_INCLUDES)).optional(),
+	// An expression (or an AI tool call) may give "summary, sentiment" instead of a list.
+	include: z
+		.preprocess(
+			(value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+			z.array(z.enum(ANALYSIS_INCLUDES)),
+		)
+		.optional(),
 });
 export type CreateAnalysisInput = z.infer<typeof createAnalysisInput>;
 

@@ -54,6 +54,14 @@ describe('Analysis → Create', () => {
 		expect(createRequests(sessionId)[0].body).toEqual({ profile: 'default' });
 	});
 
+	test('Include from an expression may be comma-separated text', async () => {
+		await start();
+		const sessionId = await endedCall();
+		const { error } = await create({ sessionId, include: '={{ "summary, keywords" }}' });
+		expect(error).toBeUndefined();
+		expect(createRequests(sessionId)[0].body).toEqual({ profile: 'default', include: ['summary', 'keywords'] });
+	});
+
 	test('the same Idempotency Key twice: one analysis, billed once', async () => {
 		await start();
 		const sessionId = await endedCall();
