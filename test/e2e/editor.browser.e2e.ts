@@ -290,6 +290,51 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
     await closeNode(page);
   });
 
+  test('Kallglot Webhook Trigger: webhook URL, portal notice, Events, Verify Signatures (warning when off), Filters, Options', async () => {
+    const { page } = editor;
+    const api = await n8n.createCredential(CREDENTIAL_TYPE, { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, { name: 'Kallglot sandbox (webhook panel)' });
+    const secret = await n8n.createCredential('kallglotWebhookApi', { signingSecret: 'whsec_editor_check_0123456789' }, { name: 'Kallglot webhook', via: 'rest' });
+    const webhookId = '5d1f2c3b-7a8e-4c9d-8b0a-e2e000000001';
+    const { id } = await n8n.importWorkflow({
+      name: 'editor: Kallglot Webhook Trigger',
+      nodes: [
+        {
+          id: '5d1f2c3b-7a8e-4c9d-8b0a-e2e000000002',
+          name: 'Kallglot Webhook Trigger',
+          type: NODE_TYPES.webhookTrigger,
+          typeVersion: 1,
+          position: [0, 0],
+          webhookId,
+          parameters: {},
+          credentials: { kallglotWebhookApi: { id: String(secret.id), name: secret.name }, kallglotApi: { id: String(api.id), name: api.name } },
+        },
+      ],
+      connections: {},
+      settings: { executionOrder: 'v1' },
+    });
+    await openWorkflow(id);
+    const params = await openNode(page, 'Kallglot Webhook Trigger');
+    await page.waitForTimeout(500);
+    const ndv = page.locator('[data-test-id="ndv"]');
+    expect(await renderedParameters(params)).toEqual(expect.arrayContaining(['events', 'verifySignatures']));
+    expect(await parameterLabels(params)).toEqual(expect.arrayContaining(['Events', 'Verify Signatures', 'Filters', 'Options']));
+    expect(await parameterProblems(params)).toEqual([]);
+    // n8n's collapsed "Webhook URLs" section holds the URL to paste in the portal.
+    await ndv.getByText('Webhook URLs', { exact: false }).first().click();
+    await ndv.getByText(`${webhookId}/webhook`, { exact: false }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    const text = await ndv.innerText();
+    expect(text).toContain('Kallglot developer portal');
+    expect(text).toContain('Production URL');
+    expect(text).toMatch(new RegExp(`${webhookId}/webhook`));
+    expect(text).not.toContain('Signatures are NOT verified');
+    await editor.screenshot('webhook-trigger');
+
+    await params.locator('[data-test-id="parameter-input-verifySignatures"]').click();
+    await page.getByText('Signatures are NOT verified', { exact: false }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await editor.screenshot('webhook-trigger-unverified');
+    await closeNode(page);
+  });
+
   test('no console errors, page errors or failed requests', () => {
     expect(editor.problems).toEqual([]);
   });

@@ -35,13 +35,14 @@ describe(`n8n ${E2E_N8N_VERSION} with n8n-nodes-kallglot`, () => {
     test('node types kallglot and kallglotTrigger and credential type kallglotApi are registered', async () => {
       const nodes = await n8n.getNodeTypes();
       const ours = nodes.map((n) => n.name).filter((n) => n.startsWith('n8n-nodes-kallglot.'));
-      expect(ours).toEqual(expect.arrayContaining([NODE_TYPES.action, NODE_TYPES.trigger]));
+      expect(ours).toEqual(expect.arrayContaining([NODE_TYPES.action, NODE_TYPES.trigger, NODE_TYPES.webhookTrigger]));
 
       const creds = await n8n.getCredentialTypes();
-      expect(creds.map((c) => c.name)).toContain(CREDENTIAL_TYPE);
+      expect(creds.map((c) => c.name)).toEqual(expect.arrayContaining([CREDENTIAL_TYPE, 'kallglotWebhookApi']));
+      expect((registered(nodes, NODE_TYPES.webhookTrigger).credentials ?? []).map((c) => c.name)).toContain('kallglotWebhookApi');
 
-      // Both nodes ask for our credential.
-      for (const type of [NODE_TYPES.action, NODE_TYPES.trigger]) {
+      // Every node asks for our API credential.
+      for (const type of [NODE_TYPES.action, NODE_TYPES.trigger, NODE_TYPES.webhookTrigger]) {
         const desc = registered(nodes, type);
         expect((desc.credentials ?? []).map((c) => c.name)).toContain(CREDENTIAL_TYPE);
       }
@@ -73,8 +74,8 @@ describe(`n8n ${E2E_N8N_VERSION} with n8n-nodes-kallglot`, () => {
       const nodes = await n8n.getNodeTypes();
       const creds = await n8n.getCredentialTypes();
       const urls = [
-        ...[NODE_TYPES.action, NODE_TYPES.trigger].flatMap((t) => iconUrls(registered(nodes, t).iconUrl)),
-        ...iconUrls(registered(creds, CREDENTIAL_TYPE, 'credential type').iconUrl),
+        ...[NODE_TYPES.action, NODE_TYPES.trigger, NODE_TYPES.webhookTrigger].flatMap((t) => iconUrls(registered(nodes, t).iconUrl)),
+        ...[CREDENTIAL_TYPE, 'kallglotWebhookApi'].flatMap((c) => iconUrls(registered(creds, c, 'credential type').iconUrl)),
       ];
       expect(urls.length).toBeGreaterThanOrEqual(3); // at least one per type (ours are themed: light + dark)
       for (const url of urls) {
