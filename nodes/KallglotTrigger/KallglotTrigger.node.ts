@@ -1,5 +1,6 @@
 import type {
 	IDataObject,
+	IRun,
 	INodeType,
 	INodeTypeDescription,
 	ITriggerFunctions,
@@ -10,6 +11,7 @@ import { NodeOperationError, TriggerCloseError } from 'n8n-workflow';
 import { searchAgents } from '../Kallglot/listSearch/searchAgents';
 import { readCreateSessionInput } from '../Kallglot/resources/session/create';
 import { validateParameters } from '../Kallglot/shared/validation';
+import { EmittedFinals } from '../shared/stream/emitted';
 import { sessionRef, toCreateSessionBody } from '../shared/wire';
 import { properties } from './description';
 import type { EventChoice, EventSelection } from './items';
@@ -74,10 +76,22 @@ export class KallglotTrigger implements INodeType {
 			source = { kind: 'create', afterEnd: this.getNodeParameter('afterSessionEnds', 'stop') as 'stop' | 'createNext' };
 		}
 
+		const emitAs = this.getNodeParameter('emitAs', 'event') as 'event' | 'session' | 'batch';
+		// A test run must neither read nor fill the active workflow's memory of emitted finals.
+		const emitted = new EmittedFinals(manual ? {} : (this.getWorkflowStaticData('node') as Record<string, unknown>));
 		const listener = new SessionListener({
 			source,
 			selection: readSelection(this),
-			emitAs: this.getNodeParameter('emitAs', 'event') as 'event' | 'session',
+			emitAs,
+			batch: {
+				maxEvents: emitAs === 'batch' ? Math.max(1, Math.round(Number(this.getNodeParameter('batchSize', 20)) || 20)) : 1,
+				maxWaitMs: emitAs === 'batch' ? Math.max(1, Number(this.getNodeParameter('batchSeconds', 10)) || 10) * 1000 : 1000,
+			},
+			flow: {
+				concurrency: Math.round(number('parallelExecutions', 1)),
+				maxQueued: Math.round(number('maxQueuedItems', 100)),
+			},
+			emitted,
 			emitReconnects: options.emitReconnects === true,
 			endCreatedSessionOnClose: options.endSessionOnDeactivate !== false,
 			manual,
@@ -90,7 +104,13 @@ export class KallglotTrigger implements INodeType {
 				},
 			},
 			api: sessionApi(this, createBody),
-			emit: (item) => this.emit([[{ json: item as IDataObject }]]),
+			emit: (item) => {
+				if (manual) return this.emit([[{ json: item as IDataObject }]]);
+				// Settles when the execution finished: the next item of the session waits for it.
+				const done = this.helpers.createDeferredPromise<IRun>();
+				this.emit([[{ json: item as IDataObject }]], undefined, done);
+				return done.promise;
+			},
 			emitError: (error) => this.emitError(new NodeOperationError(node, error.message)),
 			log: {
 				debug: (message) => this.logger.debug(message),

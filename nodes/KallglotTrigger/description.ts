@@ -55,7 +55,7 @@ export const properties: INodeProperties[] = [
 			{ name: 'Session Ready', value: 'ready', description: 'The stream is connected' },
 			{ name: 'Translations', value: 'translations', description: 'Only finished utterances that carry a translation' },
 		],
-		displayOptions: { show: { emitAs: ['event'] } },
+		displayOptions: { show: { emitAs: ['event', 'batch'] } },
 	},
 	{
 		displayName: 'Emit As',
@@ -66,11 +66,34 @@ export const properties: INodeProperties[] = [
 		options: [
 			{ name: 'One Item per Event', value: 'event', description: 'An execution per utterance, as it is spoken' },
 			{
+				name: 'One Item per Batch',
+				value: 'batch',
+				description: 'One execution every few seconds or events (whichever comes first), holding that batch in order',
+			},
+			{
 				name: 'One Item per Session',
 				value: 'session',
 				description: 'One execution when the session ends, with the whole bilingual transcript',
 			},
 		],
+	},
+	{
+		displayName: 'Batch Interval',
+		name: 'batchSeconds',
+		type: 'number',
+		default: 10,
+		typeOptions: { minValue: 1 },
+		displayOptions: { show: { emitAs: ['batch'] } },
+		hint: 'In seconds: a batch is emitted this long after its first event, or sooner when it is full',
+	},
+	{
+		displayName: 'Batch Size',
+		name: 'batchSize',
+		type: 'number',
+		default: 20,
+		typeOptions: { minValue: 1 },
+		displayOptions: { show: { emitAs: ['batch'] } },
+		description: 'The most events in one batch; a full batch is emitted at once',
 	},
 	{
 		displayName: 'Filters',
@@ -147,6 +170,15 @@ export const properties: INodeProperties[] = [
 				hint: 'In KiB. Larger frames are skipped and counted.',
 			},
 			{
+				displayName: 'Max Queued Items',
+				name: 'maxQueuedItems',
+				type: 'number',
+				default: 100,
+				typeOptions: { minValue: 1 },
+				description:
+					'Items waiting for their execution. When more are waiting, the backlog is coalesced into session.batch items (in order, nothing dropped) and counted on the session.ended item.',
+			},
+			{
 				displayName: 'Max Reconnect Attempts',
 				name: 'maxReconnectAttempts',
 				type: 'number',
@@ -162,6 +194,15 @@ export const properties: INodeProperties[] = [
 				default: 30,
 				typeOptions: { minValue: 1 },
 				hint: 'In seconds: the longest wait between attempts. The first retry after a working connection comes within 0.25 s, then the wait doubles from 1 s, with jitter.',
+			},
+			{
+				displayName: 'Parallel Executions',
+				name: 'parallelExecutions',
+				type: 'number',
+				default: 1,
+				typeOptions: { minValue: 1 },
+				description:
+					'How many executions of this trigger may run at once. 1: in order, one at a time (the next starts when the previous finished).',
 			},
 			{
 				displayName: 'Pass Through Unknown Events',

@@ -10,6 +10,8 @@ import {
 	type StreamClientOptions,
 	type StreamLogger,
 } from '../shared/stream';
+import type { EmittedFinals, FinalRef } from '../shared/stream/emitted';
+import { batchItem, ExecutionQueue, type BatchReason } from './flow';
 import { sessionEndReason, type SessionResponse, type StreamEvent } from '../shared/wire';
 import {
 	endedItem,
@@ -49,14 +51,21 @@ export type SessionSource =
 export interface ListenerOptions {
 	source: SessionSource;
 	selection: EventSelection;
-	emitAs: 'event' | 'session';
+	emitAs: 'event' | 'session' | 'batch';
+	/** Emit As batch: one execution per this many events or this long after a batch's first event. */
+	batch: { maxEvents: number; maxWaitMs: number };
+	/** Executions at once (1 = in order, one at a time) and items waiting before they are coalesced. */
+	flow: { concurrency: number; maxQueued: number };
+	/** What earlier instances emitted (n8n's workflow static data); finals in it are dropped. */
+	emitted: EmittedFinals;
 	emitReconnects: boolean;
 	endCreatedSessionOnClose: boolean;
 	/** Manual test: emit the first matching item, then stop listening. */
 	manual: boolean;
 	stream: Pick<StreamClientOptions, 'pingIntervalMs' | 'maxFrameBytes' | 'reconnect' | 'connectTimeoutMs'>;
 	api: SessionApi;
-	emit(item: EventItem): void;
+	/** Starts one execution; the promise (when given) settles when that execution finished. */
+	emit(item: EventItem): Promise<unknown> | void;
 	/** The trigger cannot go on: n8n deactivates, runs the error workflow, and re-activates later. */
 	emitError(error: Error): void;
 	log: StreamLogger;
@@ -89,6 +98,11 @@ interface ActiveSession {
 	startedAt: Date;
 	turns: Turn[];
 	client: KallglotStreamClient;
+	/** Emit As batch: the open batch and its timer. */
+	batch: EventItem[];
+	batchTimer: NodeJS.Timeout | null;
+	/** Finals dropped because an earlier instance had emitted them. */
+	persistedDuplicates: number;
 }
 
 const sessionEndedError = (sessionId: string) =>
@@ -131,8 +145,19 @@ export class SessionListener {
 	private retryWait: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
 	/** Aborts Kallglot calls still in flight (token fetches, next-session creation) on close. */
 	private readonly aborter = new AbortController();
+	private readonly queue: ExecutionQueue;
 
-	constructor(private readonly options: ListenerOptions) {}
+	constructor(private readonly options: ListenerOptions) {
+		this.queue = new ExecutionQueue({
+			...options.flow,
+			start: (entry) => {
+				// Recorded before the hand-off: n8n saves static data when an execution is emitted.
+				this.options.emitted.record(entry.sessionId, finalsOf(entry.item));
+				return this.options.emit(entry.item);
+			},
+			log: (message) => this.options.log.warn(`Kallglot Trigger: ${message}`),
+		});
+	}
 
 	/** Opens the first stream. Throws ListenerStartError, so a bad setting fails activation. */
 	async start(): Promise<void> {
@@ -161,6 +186,7 @@ export class SessionListener {
 
 	private async shutDown(): Promise<void> {
 		this.closed = true;
+		this.queue.close();
 		this.aborter.abort();
 		if (this.retryWait) {
 			clearTimeout(this.retryWait.timer);
@@ -169,6 +195,7 @@ export class SessionListener {
 		}
 		const active = this.active;
 		this.active = null;
+		if (active?.batchTimer) clearTimeout(active.batchTimer);
 		await active?.client.close();
 		const endNow = this.options.manual || this.options.endCreatedSessionOnClose;
 		if (active && active.created && !active.ended && endNow) this.sessionsToEnd.add(active.context.sessionId);
@@ -244,7 +271,7 @@ export class SessionListener {
 			onEvent: (event) => this.onEvent(active, event),
 			onReconnected: (info) => {
 				if (this.options.emitReconnects && this.options.emitAs === 'event') {
-					this.emit({
+					this.emit(context.sessionId, {
 						event: 'stream.reconnected',
 						sessionId: context.sessionId,
 						attempts: info.attempts,
@@ -257,7 +284,17 @@ export class SessionListener {
 			onEnded: (reason) => void this.onEnded(active, reason),
 			onGiveUp: (error) => this.giveUp(active, error),
 		});
-		const active: ActiveSession = { context, created, ended: false, startedAt: new Date(), turns: [], client };
+		const active: ActiveSession = {
+			context,
+			created,
+			ended: false,
+			startedAt: new Date(),
+			turns: [],
+			client,
+			batch: [],
+			batchTimer: null,
+			persistedDuplicates: 0,
+		};
 		this.active = active;
 		try {
 			await client.start();
@@ -269,33 +306,63 @@ export class SessionListener {
 		}
 	}
 
-	private emit(item: EventItem): void {
+	/** Hands an item to the execution queue (a manual test: emits the first one, once). */
+	private emit(sessionId: string, item: EventItem, final = false): void {
 		if (this.closed || this.manualDone) return;
-		if (this.options.manual) this.manualDone = true;
-		this.options.emit(item);
+		if (this.options.manual) {
+			this.manualDone = true;
+			void this.options.emit(item);
+			return;
+		}
+		this.queue.push({ sessionId, item, final });
+	}
+
+	/** Emit As batch: the open batch becomes one execution. */
+	private flushBatch(active: ActiveSession, reason: BatchReason): void {
+		if (active.batchTimer) clearTimeout(active.batchTimer);
+		active.batchTimer = null;
+		if (active.batch.length === 0) return;
+		const items = active.batch;
+		active.batch = [];
+		this.emit(active.context.sessionId, batchItem(active.context.sessionId, items, reason));
 	}
 
 	private streamStats(active: ActiveSession): Record<string, number> {
 		const s = active.client.stats;
 		const malformed = Object.values(s.problems).reduce((a, b) => a + b, 0);
+		const flow = this.queue.stats(active.context.sessionId);
 		return {
 			malformedFrames: malformed,
 			unknownEvents: s.unknownEvents,
-			duplicatesDropped: s.duplicatesDropped,
+			duplicatesDropped: s.duplicatesDropped + active.persistedDuplicates,
 			reconnects: s.reconnects,
+			coalesced: flow.coalesced,
+			backlogBatches: flow.backlogBatches,
 		};
 	}
 
 	private onEvent(active: ActiveSession, event: StreamEvent): void {
 		if (this.closed || active !== this.active) return;
 		const { selection, emitAs } = this.options;
+		if (event.type === 'transcript.final' && this.options.emitted.has(active.context.sessionId, event)) {
+			active.persistedDuplicates++;
+			return;
+		}
 		if (emitAs === 'session') {
 			if (isTurn(event, selection)) active.turns.push(toTurn(event, active.context));
 			return;
 		}
 		// The end is reported once, by onEnded, whichever way the session ended.
 		if (event.type === 'session.ended') return;
-		if (isSelected(event, selection)) this.emit(eventItem(event, active.context, new Date(), selection.includeRaw));
+		if (!isSelected(event, selection)) return;
+		const item = eventItem(event, active.context, new Date(), selection.includeRaw);
+		if (emitAs === 'batch') {
+			active.batch.push(item);
+			if (active.batch.length >= this.options.batch.maxEvents) this.flushBatch(active, 'size');
+			else active.batchTimer ??= setTimeout(() => this.flushBatch(active, 'interval'), this.options.batch.maxWaitMs);
+			return;
+		}
+		this.emit(active.context.sessionId, item);
 	}
 
 	private async onEnded(active: ActiveSession, endReason: string | null): Promise<void> {
@@ -303,11 +370,13 @@ export class SessionListener {
 		active.ended = true;
 		const reason = endReason ?? STREAM_CLOSED_REASON;
 		const now = new Date();
+		if (this.options.emitAs === 'batch') this.flushBatch(active, 'end');
 		const stats = this.streamStats(active);
+		const sessionId = active.context.sessionId;
 		if (this.options.emitAs === 'session') {
-			this.emit(summaryItem(active.context, active.turns, reason, active.startedAt, now, stats));
+			this.emit(sessionId, summaryItem(active.context, active.turns, reason, active.startedAt, now, stats), true);
 		} else if (this.options.selection.events.has('ended')) {
-			this.emit(endedItem(active.context, reason, now, stats));
+			this.emit(sessionId, endedItem(active.context, reason, now, stats), true);
 		}
 		const { source } = this.options;
 		if (source.kind !== 'create' || source.afterEnd !== 'createNext' || this.options.manual) return;
@@ -347,6 +416,14 @@ export class SessionListener {
 			),
 		);
 	}
+}
+
+/** The finals an item carries: itself, a batch's, or a session summary's turns. */
+function finalsOf(item: EventItem): FinalRef[] {
+	if (item.event === 'transcript.final') return [item as unknown as FinalRef];
+	if (item.event === 'session.batch' && Array.isArray(item.items)) return (item.items as EventItem[]).flatMap(finalsOf);
+	if (item.event === 'session.transcript' && Array.isArray(item.turns)) return item.turns as FinalRef[];
+	return [];
 }
 
 /** Milliseconds the stream token has left; 0 when its expiry is unknown. */

@@ -7,7 +7,15 @@ import './engine';
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 import { TriggerContext } from 'n8n-core';
-import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeExecutionData, ITriggerResponse } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IDeferredPromise,
+	INode,
+	INodeExecutionData,
+	IRun,
+	ITriggerResponse,
+} from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
 import { KallglotTrigger } from '../../nodes/KallglotTrigger/KallglotTrigger.node';
@@ -31,6 +39,14 @@ export interface ActiveTrigger {
 	items: IDataObject[];
 	/** How many times emit() was called (one execution each). */
 	emits: number;
+	/** Each execution's item, in the order emit() was called. */
+	executions: IDataObject[];
+	/** Executions emitted whose donePromise has not been settled yet. */
+	running: number;
+	/** The most executions running at once. */
+	maxRunning: number;
+	/** Settles the donePromise of the oldest running executions (autoFinish: false). */
+	finish(count?: number): number;
 	errors: Error[];
 	response: ITriggerResponse;
 	/** Deactivates, as n8n does: calls the closeFunction. */
@@ -43,6 +59,10 @@ export interface TriggerOptions {
 	parameters: INode['parameters'];
 	credentials: ICredentialDataDecryptedObject;
 	mode?: 'trigger' | 'manual';
+	/** The workflow's static data (pass the same object again to re-activate, a JSON copy to "restart"). */
+	staticData?: IDataObject;
+	/** Whether an execution finishes (its donePromise resolves) right after it was emitted; default true. */
+	autoFinish?: boolean;
 }
 
 async function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
@@ -73,13 +93,24 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 		connections: {},
 		active: true,
 		nodeTypes: new TestNodeTypes([trigger]),
+		staticData: options.staticData,
 	});
 	const items: IDataObject[] = [];
+	const executions: IDataObject[] = [];
 	const errors: Error[] = [];
+	const running: Array<() => void> = [];
 	let emits = 0;
-	const emit = (data: INodeExecutionData[][]) => {
+	let maxRunning = 0;
+	const autoFinish = options.autoFinish ?? true;
+	const emit = (data: INodeExecutionData[][], _response?: unknown, done?: IDeferredPromise<IRun>) => {
 		emits++;
 		for (const item of data[0]) items.push(item.json);
+		executions.push(data[0][0]?.json);
+		if (!done) return;
+		const settle = () => done.resolve({} as IRun);
+		if (autoFinish) setImmediate(settle);
+		else running.push(settle);
+		maxRunning = Math.max(maxRunning, running.length + (autoFinish ? 1 : 0));
 	};
 	const mode = options.mode ?? 'trigger';
 	const context = new TriggerContext(
@@ -96,6 +127,18 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 		items,
 		get emits() {
 			return emits;
+		},
+		executions,
+		get running() {
+			return running.length;
+		},
+		get maxRunning() {
+			return maxRunning;
+		},
+		finish: (count = Infinity) => {
+			const settled = running.splice(0, Math.min(count, running.length));
+			for (const settle of settled) settle();
+			return settled.length;
 		},
 		errors,
 		response,

@@ -138,7 +138,7 @@ describe('Kallglot Trigger items', () => {
 		sandbox.sendFrame(id, { type: 'transcript.final', speaker: 42, text: secretWords });
 		await sandbox.play(id, { intervalMs: 5, endWhenDone: true });
 		const items = await t.waitForItems(finals.length + 1);
-		expect(items.at(-1)?.stream).toEqual({ malformedFrames: 4, unknownEvents: 0, duplicatesDropped: 0, reconnects: 0 });
+		expect(items.at(-1)?.stream).toEqual({ malformedFrames: 4, unknownEvents: 0, duplicatesDropped: 0, reconnects: 0, coalesced: 0, backlogBatches: 0 });
 		const warnings = logLines.filter((l) => l.startsWith('warn'));
 		expect(warnings.filter((l) => /invalid_json|not valid JSON/i.test(l))).toHaveLength(1);
 		expect(logLines.join('\n')).not.toContain(secretWords);

@@ -1,0 +1,158 @@
+/**
+ * Execution flow control: items start executions in the order they arrived, at most
+ * `concurrency` at a time (the next one starts when an earlier execution finished: n8n's deferred
+ * donePromise). Items waiting meanwhile are queued; when `maxQueued` are waiting, the backlog is
+ * coalesced into `session.batch` items (in order, at most BATCH_MAX_ITEMS each) instead of growing
+ * into thousands of executions. Nothing is dropped, except what is still waiting at close().
+ * No n8n imports.
+ */
+import type { EventItem } from './items';
+
+/** The most items one coalesced batch holds. */
+export const BATCH_MAX_ITEMS = 500;
+/** An execution that has not reported its end after this long no longer holds the queue. */
+export const EXECUTION_WAIT_CAP_MS = 10 * 60 * 1000;
+
+export type BatchReason = 'size' | 'interval' | 'end' | 'backlog';
+
+export interface Entry {
+	sessionId: string;
+	item: EventItem;
+	/** The session's end: never merged into a batch. */
+	final?: boolean;
+}
+
+export interface FlowStats {
+	/** Items that went into backlog batches. */
+	coalesced: number;
+	backlogBatches: number;
+}
+
+/** `session.batch`: items of one session, in order. */
+export function batchItem(sessionId: string, items: EventItem[], reason: BatchReason): EventItem {
+	return {
+		event: 'session.batch',
+		sessionId,
+		reason,
+		itemCount: items.length,
+		turnCount: items.filter((i) => i.event === 'transcript.final').length,
+		firstReceivedAt: items[0]?.receivedAt ?? null,
+		lastReceivedAt: items.at(-1)?.receivedAt ?? null,
+		items,
+	};
+}
+
+const isBatch = (item: EventItem) => item.event === 'session.batch' && Array.isArray(item.items);
+
+export class ExecutionQueue {
+	private readonly pending: Entry[] = [];
+	private inFlight = 0;
+	private closed = false;
+	private readonly counters = new Map<string, FlowStats>();
+
+	constructor(
+		private readonly options: {
+			concurrency: number;
+			maxQueued: number;
+			/** Starts one execution; resolves when it finished (or undefined: nothing to wait for). */
+			start(entry: Entry): Promise<unknown> | void;
+			log(message: string): void;
+		},
+	) {}
+
+	/** Counters of one session (for its ended item). */
+	stats(sessionId: string): FlowStats {
+		return { ...(this.counters.get(sessionId) ?? { coalesced: 0, backlogBatches: 0 }) };
+	}
+
+	get waiting(): number {
+		return this.pending.length;
+	}
+
+	push(entry: Entry): void {
+		if (this.closed) return;
+		this.pending.push(entry);
+		if (this.pending.length > this.options.maxQueued) this.coalesce();
+		this.pump();
+	}
+
+	/** Nothing starts after close; what is still waiting is dropped (n8n is deactivating). */
+	close(): void {
+		this.closed = true;
+		this.pending.length = 0;
+	}
+
+	/** Folds the waiting items of each session (in order, up to the session's end) into batches. */
+	private coalesce(): void {
+		const merged: Entry[] = [];
+		let run: Entry[] = [];
+		const flush = () => {
+			if (run.length === 0) return;
+			const sessionId = run[0].sessionId;
+			const counter = this.counters.get(sessionId) ?? { coalesced: 0, backlogBatches: 0 };
+			const items: EventItem[] = [];
+			for (const { item } of run) {
+				const inner = isBatch(item) ? (item.items as EventItem[]) : [item];
+				items.push(...inner);
+				// Items already in a backlog batch were counted when it was made.
+				if (isBatch(item) && item.reason === 'backlog') counter.backlogBatches--;
+				else counter.coalesced += inner.length;
+			}
+			for (let from = 0; from < items.length; from += BATCH_MAX_ITEMS) {
+				merged.push({ sessionId, item: batchItem(sessionId, items.slice(from, from + BATCH_MAX_ITEMS), 'backlog') });
+				counter.backlogBatches++;
+			}
+			this.counters.set(sessionId, counter);
+			run = [];
+		};
+		for (const entry of this.pending) {
+			if (entry.final || (run.length > 0 && run[0].sessionId !== entry.sessionId)) {
+				flush();
+				if (entry.final) {
+					merged.push(entry);
+					continue;
+				}
+			}
+			run.push(entry);
+		}
+		flush();
+		if (merged.length < this.pending.length) {
+			this.options.log(`${this.pending.length} items were waiting for their executions: coalesced into ${merged.length} batch item(s)`);
+		}
+		this.pending.splice(0, this.pending.length, ...merged);
+	}
+
+	private pump(): void {
+		while (!this.closed && this.inFlight < this.options.concurrency && this.pending.length > 0) {
+			const entry = this.pending.shift() as Entry;
+			this.inFlight++;
+			let done: Promise<unknown> | void;
+			try {
+				done = this.options.start(entry);
+			} catch (error) {
+				this.options.log(`could not start an execution: ${(error as Error).message}`);
+				done = undefined;
+			}
+			void this.settle(done).then(() => {
+				this.inFlight--;
+				this.pump();
+			});
+		}
+	}
+
+	private async settle(done: Promise<unknown> | void): Promise<void> {
+		if (!done) return;
+		let timer: NodeJS.Timeout | undefined;
+		const cap = new Promise<void>((resolve) => {
+			timer = setTimeout(() => {
+				this.options.log(`an execution has not finished after ${EXECUTION_WAIT_CAP_MS / 60000} minutes: starting the next one`);
+				resolve();
+			}, EXECUTION_WAIT_CAP_MS);
+		});
+		await Promise.race([done.then(
+			() => undefined,
+			() => undefined,
+		), cap]);
+		clearTimeout(timer);
+	}
+}
