@@ -17,7 +17,8 @@ import {
   openEditor,
   openNode,
   parameterLabels,
-  parameterProblems,
+  settle,
+  settledProblems,
   signIn,
   type EditorSession,
 } from './helpers/browser';
@@ -99,12 +100,14 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor: recording and analysis panels`, 
     await page.locator('[data-test-id="canvas-node"]').first().waitFor({ timeout: 60_000 });
     await page.waitForLoadState('networkidle');
     const params = await openNode(page, p.node);
-    await page.waitForTimeout(500);
-    const labels = await parameterLabels(params);
+    const labels = await settle(
+      () => parameterLabels(params),
+      (now) => p.shows.every((l) => now.includes(l)) && p.hides.every((l) => !now.includes(l)),
+    );
     const where = `${p.node}: labels [${labels.join(', ')}]`;
     expect({ where, missing: p.shows.filter((l) => !labels.includes(l)) }).toEqual({ where, missing: [] });
     expect({ where, unexpected: p.hides.filter((l) => labels.includes(l)) }).toEqual({ where, unexpected: [] });
-    expect({ where, problems: await parameterProblems(params) }).toEqual({ where, problems: [] });
+    expect({ where, problems: await settledProblems(params) }).toEqual({ where, problems: [] });
     await editor.screenshot(`postcall-${p.node.toLowerCase().replace(/\W+/g, '-').replace(/-$/, '')}`);
     await closeNode(page);
   });

@@ -192,3 +192,22 @@ export async function parameterProblems(scope: Locator): Promise<string[]> {
   }
   return problems;
 }
+
+/** Polls `read` until `done(value)` holds or `timeoutMs` passes; returns the last value read. */
+export async function settle<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * parameterProblems once the panel has settled: n8n recomputes issue markers after every
+ * re-render (e.g. a field that has just appeared is briefly "required and empty" on a busy
+ * machine), so a marker must persist for the whole wait to count.
+ */
+export async function settledProblems(scope: Locator, timeoutMs = 15_000): Promise<string[]> {
+  return await settle(() => parameterProblems(scope), (problems) => problems.length === 0, timeoutMs);
+}
