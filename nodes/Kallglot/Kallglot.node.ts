@@ -6,7 +6,7 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { attachPacer } from '../shared/transport';
 import { searchAgents } from './listSearch/searchAgents';
@@ -53,8 +53,8 @@ export class Kallglot implements INodeType {
 			'Create real-time voice sessions (live call translation, AI voice agents, voice help desk), then get their recordings and post-call analyses',
 		defaults: { name: 'Kallglot' },
 		usableAsTool: true,
-		inputs: ['main'],
-		outputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'kallglotApi', required: true }],
 		properties: [
 			{

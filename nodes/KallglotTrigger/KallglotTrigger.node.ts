@@ -6,7 +6,7 @@ import type {
 	ITriggerFunctions,
 	ITriggerResponse,
 } from 'n8n-workflow';
-import { NodeOperationError, TriggerCloseError } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError, TriggerCloseError } from 'n8n-workflow';
 
 import { searchAgents } from '../Kallglot/listSearch/searchAgents';
 import { readCreateSessionInput } from '../Kallglot/resources/session/create';
@@ -48,7 +48,7 @@ export class KallglotTrigger implements INodeType {
 		activationMessage: 'Listening to the Kallglot session: live transcripts now start executions.',
 		defaults: { name: 'Kallglot Trigger' },
 		inputs: [],
-		outputs: ['main'],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'kallglotApi', required: true }],
 		properties,
 	};

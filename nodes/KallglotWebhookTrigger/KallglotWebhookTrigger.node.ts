@@ -9,6 +9,7 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 
 import {
 	DEFAULT_SEEN_LIMITS,
@@ -109,7 +110,7 @@ export class KallglotWebhookTrigger implements INodeType {
 		activationMessage: 'Kallglot events sent to the production URL now start executions.',
 		defaults: { name: 'Kallglot Webhook Trigger' },
 		inputs: [],
-		outputs: ['main'],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 'kallglotWebhookApi', required: true, testedBy: 'checkSigningSecret' },
 			{ name: 'kallglotApi', required: true },

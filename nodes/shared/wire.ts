@@ -405,6 +405,20 @@ function readFrame(text: string): { raw: Record<string, unknown>; type: string }
 	return { raw, type: raw.type };
 }
 
+/** The union of the fields the frame schemas check (each optional: which are set depends on the type). */
+interface FrameFields {
+	session_id?: string;
+	speaker: string;
+	text: string;
+	language?: string | null;
+	sequence?: number | null;
+	timestamp?: string | null;
+	translation?: z.infer<typeof translationWire>;
+	code?: string | null;
+	message?: string | null;
+	reason?: string | null;
+}
+
 /** The schema's verdict on a known frame type (the reference; also the source of every `detail`). */
 function schemaEvent(type: keyof typeof frameSchemas, raw: Record<string, unknown>): ParsedFrame {
 	const parsed = frameSchemas[type].safeParse(raw);
@@ -412,7 +426,8 @@ function schemaEvent(type: keyof typeof frameSchemas, raw: Record<string, unknow
 		const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
 		return { ok: false, problem: 'schema', detail: `${type} frame has invalid fields: ${[...new Set(fields)].join(', ')}` };
 	}
-	const f = parsed.data as Record<string, any>;
+	// Each case reads only fields its own schema has just checked.
+	const f = parsed.data as FrameFields;
 	switch (type) {
 		case 'session.ready':
 			return { ok: true, event: { type, sessionId: f.session_id ?? null, raw } };
@@ -447,9 +462,10 @@ function schemaEvent(type: keyof typeof frameSchemas, raw: Record<string, unknow
 // The hot path: the same rules as frameSchemas, hand-written, without zod's per-frame copies.
 // A frame they do not accept goes to the schema, which has the last word and explains what is
 // wrong; test/stream/frames.test.ts holds the two to the same verdicts.
-const isOptionalString = (v: unknown) => v === undefined || typeof v === 'string';
-const isNullishString = (v: unknown) => v === undefined || v === null || typeof v === 'string';
-const isNullishInt = (v: unknown) => v === undefined || v === null || (typeof v === 'number' && Number.isInteger(v));
+const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
+const isNullishString = (v: unknown): v is string | null | undefined => v === undefined || v === null || typeof v === 'string';
+const isNullishInt = (v: unknown): v is number | null | undefined =>
+	v === undefined || v === null || (typeof v === 'number' && Number.isInteger(v));
 
 /** translationWire, normalized; undefined when the value breaks the rule. */
 function fastTranslation(value: unknown): Translation | null | undefined {
@@ -462,7 +478,7 @@ function fastTranslation(value: unknown): Translation | null | undefined {
 }
 
 /** The event when the frame passes its type's rules, else null (the schema decides). */
-function fastEvent(type: keyof typeof frameSchemas, raw: Record<string, any>): StreamEvent | null {
+function fastEvent(type: keyof typeof frameSchemas, raw: Record<string, unknown>): StreamEvent | null {
 	switch (type) {
 		case 'transcript.final': {
 			const { speaker, text, language, sequence, timestamp } = raw;
