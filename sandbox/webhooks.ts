@@ -11,6 +11,7 @@
  * Plain TypeScript over Node built-ins: no other sandbox module is needed to use it.
  */
 import { createHmac, randomInt } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -154,6 +155,8 @@ export class WebhookDeliverer {
 		this.retryDelaysMs = [...(options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS)];
 		this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 		this.log = options.log ?? ((): void => undefined);
+		// Every attempt in flight and every retry wait listens for shutdown: many at once are normal.
+		setMaxListeners(0, this.shutdown.signal);
 	}
 
 	/** Sets (or with null removes) the endpoint; later events go there. */

@@ -3,6 +3,8 @@
  * placeholders replaced (credential, agent, CRM URL → a recording server on 127.0.0.1), and run
  * against the Kallglot sandbox.
  */
+import { randomUUID } from 'crypto';
+
 import type { N8nInstance } from '../../scripts/n8n/harness';
 import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 import { E2E_N8N_VERSION, startSignedInN8n, timed } from './helpers/n8n';
@@ -104,6 +106,7 @@ describe(`example workflows on n8n ${E2E_N8N_VERSION}`, () => {
       CONTACTS.map((c) => ({
         mode: 'ai_agent',
         routing: { phone_number: '+14155551234', direction: 'outbound' },
+        recording: { enabled: true },
         ai_agent: { agent_id: SANDBOX_AGENT_ID },
         metadata: { contact_id: c.contactId, campaign: CAMPAIGN },
       })),
@@ -146,5 +149,84 @@ describe(`example workflows on n8n ${E2E_N8N_VERSION}`, () => {
 
   test('outbound-ai-agent-campaign.json: a run creates and dials 3 AI-agent sessions, re-runs are idempotent, and survive 429s', async () => {
     await runCampaign(exampleWorkflow('outbound-ai-agent-campaign.json', replacements));
+  });
+
+  /**
+   * The loop closed: the campaign example creates and dials recorded AI-agent sessions; the
+   * sandbox plays their calls and delivers signed webhooks to the published results example,
+   * which requests an analysis on session.ended and, on analysis.complete, sends the contact's
+   * outcome (summary, sentiment, recording links) to the CRM. A session of another campaign
+   * reaches the trigger too and starts nothing.
+   */
+  test('campaign-results-to-crm.json: each contact’s call outcome reaches the CRM from signed webhooks', async () => {
+    const started = Date.now();
+    const secret = `whsec_e2e_${randomUUID().replace(/-/g, '')}`;
+    const calls = await KallglotSandbox.start({ recordingProcessingMs: 200, analysisProcessingMs: 1000 });
+    try {
+      const api = await sandboxCredential(n8n, calls, 'Kallglot campaign');
+      const signing = await n8n.createCredential('kallglotWebhookApi', { signingSecret: secret, previousSigningSecret: '' }, { name: 'Kallglot webhook endpoint', via: 'rest' });
+      const webhookId = randomUUID();
+      const ours = { ...replacements, KALLGLOT_CREDENTIAL_ID: api.id, KALLGLOT_WEBHOOK_CREDENTIAL_ID: String(signing.id), 'd3f3f3a0-0000-4000-8000-0000000000b1': webhookId };
+      const results = await n8n.importWorkflow(exampleWorkflow('campaign-results-to-crm.json', ours));
+      await timed('publish campaign results', () => n8n.activate(results.id));
+      calls.configureWebhooks({ url: `${n8n.baseUrl}/webhook/${webhookId}/webhook`, secret });
+
+      crm.records.length = 0;
+      const campaign = await n8n.importWorkflow(exampleWorkflow('outbound-ai-agent-campaign.json', ours));
+      const run = await timed('campaign run', () => n8n.runWorkflow(campaign.id, { triggerNode: 'Weekdays at 10:00' }));
+      expect(run.status).toBe('success');
+      const dialed = [...calls.sessions.values()].filter((s) => s.call !== null);
+      expect(dialed).toHaveLength(3);
+      for (const s of dialed) expect(s.recording.enabled).toBe(true);
+      const sessionOf = new Map(dialed.map((s) => [String((s.metadata as any).contact_id), s.id]));
+
+      // Another campaign's call: delivered, acknowledged, filtered out.
+      const other = await fetch(`${calls.baseUrl}/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${calls.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'ai_agent', ai_agent: { agent_id: SANDBOX_AGENT_ID }, metadata: { campaign: 'another-campaign', contact_id: 'C-9' } }),
+      }).then((r) => r.json() as Promise<{ id: string }>);
+
+      await timed('play 4 calls', () =>
+        Promise.all([...dialed.map((s) => s.id), other.id].map((id) => calls.play(id, { intervalMs: 5, waitForListener: false, endWhenDone: true }))),
+      );
+      const patches = () => crm.records.filter((r) => r.method === 'PATCH');
+      await timed('outcomes at the CRM', () =>
+        waitFor('an ended and an outcome record per contact', () => patches().filter((r) => 'summary' in r.body).length >= 3 && patches().length >= 6, 120_000),
+      );
+
+      for (const { contactId } of CONTACTS) {
+        const sessionId = sessionOf.get(contactId)!;
+        const records = patches().filter((r) => r.path === `/api/contacts/${contactId}`).map((r) => r.body);
+        expect(records).toHaveLength(2);
+        const ended = records.find((r) => r.call_status === 'ended');
+        expect(ended).toEqual({ campaign: CAMPAIGN, session_id: sessionId, call_status: 'ended', end_reason: 'call_completed', duration_seconds: expect.any(Number), ended_at: expect.any(String) });
+        const outcome = records.find((r) => 'summary' in r)!;
+        expect(outcome).toMatchObject({ campaign: CAMPAIGN, session_id: sessionId, sentiment: 'positive', sentiment_score: expect.any(Number) });
+        expect(outcome.summary).toContain('Monday');
+        expect(outcome.keywords).toEqual(expect.arrayContaining(['monday']));
+        expect(outcome.recordings.map((r: any) => r.channel).sort()).toEqual(['agent', 'customer']);
+        for (const r of outcome.recordings) {
+          expect(r).toMatchObject({ status: 'ready', download_url: `/v1/recordings/${r.id}/audio`, duration_seconds: expect.any(Number) });
+        }
+      }
+      expect(patches().some((r) => r.path.includes('C-9'))).toBe(false);
+
+      // One analysis per call (billed once), and one execution per ended / analysed session.
+      expect([...calls.postCall.analyses.values()].map((a) => a.sessionId).sort()).toEqual([...sessionOf.values()].sort());
+      const executions = await waitFor('6 executions finished', async () => {
+        const list = await n8n.listExecutions({ workflowId: results.id });
+        return list.filter((e) => e.status === 'success').length >= 6 && list;
+      });
+      expect(executions.filter((e) => e.status !== 'success')).toEqual([]);
+      expect(executions).toHaveLength(6);
+      await calls.webhooksIdle();
+      expect(calls.webhookDeliveries.filter((d) => d.outcome !== 'delivered')).toEqual([]);
+      await n8n.deactivate(results.id);
+      console.log(`[e2e ${E2E_N8N_VERSION}] campaign results loop: ${((Date.now() - started) / 1000).toFixed(1)} s, ${calls.webhookDeliveries.length} signed deliveries`);
+    } finally {
+      calls.configureWebhooks(null);
+      await calls.close();
+    }
   });
 });
