@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run demo`: installs and builds when needed, then runs scripts/demo/run.ts (sandbox + real
- * n8n + the package + a scripted bilingual call). `--keep` keeps everything running until Ctrl-C.
+ * n8n + the package: a scripted bilingual call, then the campaign loop closed by signed webhooks).
+ * `--keep` keeps everything running until Ctrl-C.
  */
 const { spawn } = require('child_process');
 const path = require('path');

@@ -1,7 +1,12 @@
 /**
  * The demo: the package working inside a real n8n against the Kallglot sandbox.
  * Started by scripts/demo.js (`npm run demo`); everything binds to 127.0.0.1.
+ *   1. a live translated call streamed into n8n (Kallglot Trigger) and the CRM;
+ *   2. the campaign loop: the campaign example creates and dials recorded AI-agent sessions, the
+ *      sandbox answers and plays the calls, its signed webhooks reach the published "Campaign
+ *      results → CRM" example, and each contact's outcome arrives in the CRM.
  */
+import { randomUUID } from 'crypto';
 import { createServer, type IncomingMessage, type Server } from 'http';
 import { readFileSync } from 'fs';
 import type { AddressInfo } from 'net';
@@ -13,12 +18,20 @@ import { KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 
 const keep = process.argv.includes('--keep');
 const CALL_INTERVAL_MS = Number(process.env.DEMO_FRAME_INTERVAL_MS ?? 350);
+/** The campaign calls are quicker: three of them, the outcome is what matters. */
+const CAMPAIGN_INTERVAL_MS = Math.round(CALL_INTERVAL_MS / 3);
+/** The demo's webhook signing secret (what the Kallglot portal would show for the endpoint). */
+const DEMO_WEBHOOK_SECRET = 'whsec_demo_sandbox_7c1e5b2f9a4d';
+/** The results example's webhook id, replaced by a fresh one (its production URL path). */
+const EXAMPLE_WEBHOOK_ID = 'd3f3f3a0-0000-4000-8000-0000000000b1';
+const yellow = (s: string) => `\x1b[33m${s}\x1b[0m`;
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
 const cyan = (s: string) => `\x1b[36m${s}\x1b[0m`;
 const green = (s: string) => `\x1b[32m${s}\x1b[0m`;
 
 interface CrmRecord {
+	method: string;
 	path: string;
 	body: Record<string, unknown>;
 }
@@ -35,7 +48,7 @@ function startCrm(onRecord: (record: CrmRecord) => void): Promise<Server> {
 			} catch {
 				body = { raw: data };
 			}
-			onRecord({ path: req.url ?? '/', body });
+			onRecord({ method: req.method ?? 'GET', path: req.url ?? '/', body });
 			res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
 		});
 	});
@@ -67,7 +80,33 @@ async function main() {
 
 	let summaryReceived: () => void = () => undefined;
 	const summary = new Promise<void>((resolve) => (summaryReceived = resolve));
-	const crm = await startCrm(({ path, body }) => {
+	const contacts = new Map<string, Record<string, unknown>>();
+	let outcomesReceived: () => void = () => undefined;
+	const outcomes = new Promise<void>((resolve) => (outcomesReceived = resolve));
+	const crm = await startCrm(({ method, path, body }) => {
+		const contact = /^\/api\/contacts\/([^/?]+)$/.exec(path);
+		if (method === 'PATCH' && contact !== null) {
+			const id = decodeURIComponent(contact[1]);
+			const record = { ...contacts.get(id), ...body };
+			contacts.set(id, record);
+			if (body.call_status !== undefined) {
+				console.log(`  ${bold(id)}  call ended after ${String(body.duration_seconds)} s (${String(body.end_reason)}) ${dim(String(body.session_id))}`);
+			}
+			if (body.summary !== undefined) {
+				const recordings = (body.recordings as Array<Record<string, unknown>> | undefined) ?? [];
+				const keywords = (body.keywords as string[] | undefined)?.join(', ') ?? '—';
+				console.log(`  ${bold(id)}  ${green('outcome')}: sentiment ${bold(String(body.sentiment))} (${String(body.sentiment_score)}), keywords ${keywords}`);
+				console.log(dim(`        ${String(body.summary)}`));
+				const files = recordings.map((r) => `${String(r.channel)} ${String(r.duration_seconds)} s ${String(r.download_url)}`);
+				console.log(dim(`        recordings: ${files.join(' · ') || 'none'}`));
+				if ([...contacts.values()].filter((c) => c.summary !== undefined).length >= 3) outcomesReceived();
+			}
+			return;
+		}
+		if (path.endsWith('/call-attempts')) {
+			console.log(`  ${bold(String(body.contact_id))}  ${String(body.status)} ${dim(String(body.session_id))}`);
+			return;
+		}
 		if (path.endsWith('/activities')) {
 			const translation = body.translation ? `\n      ${green('→')} ${body.translation as string}` : '';
 			console.log(`  ${cyan(`[${body.speaker as string} · ${body.language as string}]`)} ${body.text as string}${translation}`);
@@ -91,14 +130,23 @@ async function main() {
 	const test = await n8n.testCredential(credential.id);
 	console.log(`${bold('Credential')}  "Kallglot sandbox" created, test: ${test.status}`);
 
+	const signing = await n8n.createCredential(
+		'kallglotWebhookApi',
+		{ signingSecret: DEMO_WEBHOOK_SECRET, previousSigningSecret: '' },
+		{ name: 'Kallglot webhook (demo)', via: 'rest' },
+	);
+	const webhookId = randomUUID();
 	const replacements = {
 		KALLGLOT_CREDENTIAL_ID: credential.id,
+		KALLGLOT_WEBHOOK_CREDENTIAL_ID: String(signing.id),
+		[EXAMPLE_WEBHOOK_ID]: webhookId,
 		'https://crm.example.com/api': crmUrl,
 		KALLGLOT_AGENT_ID: SANDBOX_AGENT_ID,
 	};
 	const live = await n8n.importWorkflow(example('live-translated-call-to-crm.json', replacements));
 	const campaign = await n8n.importWorkflow(example('outbound-ai-agent-campaign.json', replacements));
-	console.log(`${bold('Workflows')}  imported "Live translated call → CRM" and "Scheduled outbound AI-agent campaign"`);
+	const results = await n8n.importWorkflow(example('campaign-results-to-crm.json', replacements));
+	console.log(`${bold('Workflows')}  imported "Live translated call → CRM", "Scheduled outbound AI-agent campaign" and "Campaign results → CRM"`);
 
 	const sessionsBefore = new Set(sandbox.sessions.keys());
 	await n8n.activate(live.id);
@@ -108,11 +156,41 @@ async function main() {
 	await sandbox.play(sessionId, { intervalMs: CALL_INTERVAL_MS, endWhenDone: true });
 	await Promise.race([summary, new Promise((resolve) => setTimeout(resolve, 30_000))]);
 
-	console.log(`\n${bold('Open the editor:')} ${n8n.baseUrl}/workflow/${live.id}   (campaign: ${n8n.baseUrl}/workflow/${campaign.id})`);
+	// The campaign loop: signed webhooks from the sandbox to the results workflow's production URL.
+	await n8n.activate(results.id);
+	const webhookUrl = `${n8n.baseUrl}/webhook/${webhookId}/webhook`;
+	sandbox.configureWebhooks({ url: webhookUrl, secret: DEMO_WEBHOOK_SECRET });
+	console.log(`\n${bold('Campaign results → CRM')}  published; the sandbox signs its webhooks for ${webhookUrl}`);
+	console.log(dim(`  (signing secret ${DEMO_WEBHOOK_SECRET.slice(0, 10)}… in the credential "Kallglot webhook (demo)")`));
+	console.log(`\n${bold('Campaign run')} (Schedule Trigger run once): Create Session (ai_agent, recorded) + Dial per contact`);
+	const dialedBefore = new Set([...sandbox.sessions.values()].filter((s) => s.call !== null).map((s) => s.id));
+	const run = await n8n.runWorkflow(campaign.id, { triggerNode: 'Weekdays at 10:00' });
+	if (run.status !== 'success') throw new Error(`the campaign run ended with status ${run.status}`);
+	const dialed = [...sandbox.sessions.values()].filter((s) => s.call !== null && !dialedBefore.has(s.id));
+
+	console.log(`\n${bold('The sandbox answers the calls')}; the AI agent talks with each contact, then post-call webhooks flow:`);
+	const calls = dialed.map(async (session, index) => {
+		await new Promise((resolve) => setTimeout(resolve, index * 1500));
+		const contactId = String((session.metadata as Record<string, unknown> | null)?.contact_id);
+		console.log(`  ${bold(contactId)}  ${yellow('on the phone')} ${dim(`${session.call?.to ?? ''} · ${session.id}`)}`);
+		await sandbox.play(session.id, { intervalMs: CAMPAIGN_INTERVAL_MS, waitForListener: false, endWhenDone: true });
+	});
+	await Promise.all(calls);
+	const arrived = await Promise.race([outcomes.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 120_000))]);
+	await sandbox.webhooksIdle();
+	const deliveries = sandbox.webhookDeliveries;
+	console.log(
+		`\n${bold(arrived ? 'Every contact’s outcome reached the CRM' : 'Not every outcome reached the CRM within 2 minutes')}: ` +
+			`${deliveries.length} signed webhook deliveries, ${deliveries.filter((d) => d.outcome === 'delivered').length} acknowledged; ` +
+			`${[...sandbox.postCall.analyses.values()].length} analyses, ${sandbox.creditsUsed} credits used.`,
+	);
+	if (!arrived) console.log(dim(`  n8n log: ${n8n.logFile}`));
+
+	console.log(`\n${bold('Open the editor:')} ${n8n.baseUrl}/workflow/${live.id}   (campaign: ${n8n.baseUrl}/workflow/${campaign.id}, results: ${n8n.baseUrl}/workflow/${results.id})`);
 	console.log(`${bold('Login:')} ${n8n.owner.email} / ${n8n.owner.password}`);
 	if (!keep) {
 		console.log(dim('Run with --keep (npm run demo -- --keep) to keep n8n and the sandbox running.'));
-		await stopAll(0);
+		await stopAll(arrived ? 0 : 1);
 		return;
 	}
 	console.log(dim('Everything keeps running; Ctrl-C stops it. The trigger is already listening to the next session.'));
