@@ -56,7 +56,9 @@ export interface PacerOptions {
 	now?: () => number;
 	/**
 	 * Below this many remaining requests, the requests left are spread evenly over the time to
-	 * the reset instead of being sent at once (Kallglot: "slow down when Remaining is low").
+	 * the reset instead of being sent at once. Default 0: send while any remain, then wait for
+	 * the reset (measured on a 20-item campaign at 5 per 2 s: 0 429s either way, and spreading
+	 * took 10.2 s against 8.8 s for waiting only when none remain).
 	 */
 	lowWater?: number;
 }
@@ -79,7 +81,7 @@ export class RateLimitPacer {
 
 	constructor(options: PacerOptions = {}) {
 		this.now = options.now ?? Date.now;
-		this.lowWater = options.lowWater ?? 5;
+		this.lowWater = options.lowWater ?? 0;
 	}
 
 	/** Reads X-RateLimit-Remaining / X-RateLimit-Reset of any response (2xx or error). */
