@@ -93,13 +93,20 @@ async function main() {
 			const r = result as Awaited<ReturnType<typeof import('./n8n').realN8n>>;
 			results.part4 = r;
 			const s = r.steady;
+			const p = r.executionsPer100Utterances;
 			rows.push(
 				['4 real n8n', `event → execution start at ${s.rate}/s: trigger p50 / p99`, `${s.trigger.p50Ms} / ${s.trigger.p99Ms} ms`, '', ''],
 				['4 real n8n', 'Webhook node p50 / p99', `${s.webhook.p50Ms} / ${s.webhook.p99Ms} ms`, '', ''],
 				['4 real n8n', 'trigger p99 ÷ Webhook node p99', `${fmt(r.triggerLatencyToWebhook.p99, '×')} (p50 ${fmt(r.triggerLatencyToWebhook.p50, '×')})`, '≤ 1×', verdict(r.triggerLatencyToWebhook.p99 !== null ? r.triggerLatencyToWebhook.p99 <= 1 : null)],
-				['4 real n8n', 'highest sustained executions/s (ramp): trigger / Webhook', `${r.sustainedPerSecond.trigger} / ${r.sustainedPerSecond.webhook}`, '', ''],
-				['4 real n8n', 'trigger ÷ Webhook node throughput (ordered default)', fmt(r.triggerThroughputToWebhook, '×'), '≥ 1× (parallel)', ''],
-				['4 real n8n', 'executions per 100 utterances: per event / per session / per batch', `${r.executionsPer100Utterances.event} / ${r.executionsPer100Utterances.session} / n/a`, '', ''],
+				['4 real n8n', 'highest sustained executions/s, Webhook node', `${r.sustainedPerSecond.webhook}/s`, '', ''],
+				...Object.entries(r.throughputToWebhook).map(([key, value]): Row => [
+					'4 real n8n',
+					`${key} sustained ÷ Webhook node's`,
+					`${fmt(value, '×')} (${r.sustainedPerSecond[key]}/s${s[key] ? `; p99 at ${s.rate}/s ${s[key].p99Ms} ms` : ''})`,
+					key === 'triggerParallel' ? '≥ 1×' : '',
+					key === 'triggerParallel' ? verdict(value !== null && value >= 1) : '',
+				]),
+				['4 real n8n', 'executions per 100 utterances: per event / per batch / per session', `${p.event} / ${typeof p.batch === 'number' ? p.batch : 'n/a'} / ${p.session}`, '', ''],
 			);
 		}
 	}
@@ -116,6 +123,7 @@ async function main() {
 	console.log(line(['part', 'figure', 'value', 'goal', '']));
 	console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 	for (const r of rows) console.log(line(r));
+	for (const [key, label] of Object.entries((results.part4?.ways as Record<string, string> | undefined) ?? {})) console.log(`${key}: ${label}`);
 	for (const note of (results.part4?.notes as string[] | undefined) ?? []) console.log(`note: ${note}`);
 	console.log(`\n${results.seconds} s; figures in ${file}`);
 }
