@@ -25,6 +25,8 @@ interface Step {
 	p50Ms: number | null;
 	p99Ms: number | null;
 	sustained: boolean;
+	/** The step failed once and this is its second try. */
+	retried?: boolean;
 }
 
 const finalFrame = (sequence: number) => ({
@@ -233,7 +235,12 @@ export async function realN8n(quick: boolean): Promise<N8nResult> {
 		for (const key of keys) {
 			ramp[key] = [];
 			for (const r of rates) {
-				const s = await step(ways[key], r, quick ? 2 : 4);
+				let s = await step(ways[key], r, quick ? 2 : 4);
+				if (!s.sustained) {
+					// Once more after a pause: a burst of load from elsewhere on the machine is not the limit.
+					await sleep(2000);
+					s = { ...(await step(ways[key], r, quick ? 2 : 4)), retried: true };
+				}
 				ramp[key].push(s);
 				if (!s.sustained) break;
 				await sleep(1000);

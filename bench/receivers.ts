@@ -80,7 +80,11 @@ export async function openReceiver(kind: ReceiverKind, url: string, onFinal: (se
 					get: async () => session,
 					end: async () => undefined,
 				},
-				emit: (item) => onFinal(item.sequence as number),
+				emit: (item) => {
+					// A backlog the flow control coalesced arrives as one session.batch item.
+					if (Array.isArray(item.items)) for (const inner of item.items) onFinal(inner.sequence as number);
+					else onFinal(item.sequence as number);
+				},
 				emitError: (error) => console.error(`listener error: ${error.message}`),
 				log: quiet,
 			});
