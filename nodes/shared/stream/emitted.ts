@@ -53,6 +53,8 @@ export class EmittedFinals {
 		const session = this.memory()[sessionId];
 		if (!session || !Array.isArray(session.r)) return false;
 		const key = finalKey(final);
+		// Past the highest sequence recorded: new (the usual case, no scan of the window).
+		if (typeof key === 'number' && typeof session.w === 'number' && key > session.w) return false;
 		if (session.r.includes(key)) return true;
 		// Older than everything the full window still holds: emitted long ago.
 		if (typeof key === 'number' && session.r.length >= this.maxRecent) {
@@ -69,7 +71,8 @@ export class EmittedFinals {
 		const session: SessionMemory = memory[sessionId] ?? { w: null, r: [], t: 0 };
 		for (const final of finals) {
 			const key = finalKey(final);
-			if (!session.r.includes(key)) session.r.push(key);
+			const isNew = typeof key === 'number' && typeof session.w === 'number' && key > session.w;
+			if (isNew || !session.r.includes(key)) session.r.push(key);
 			if (final.sequence !== null && (session.w === null || final.sequence > session.w)) session.w = final.sequence;
 		}
 		if (session.r.length > this.maxRecent) session.r.splice(0, session.r.length - this.maxRecent);
