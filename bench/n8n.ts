@@ -14,7 +14,7 @@ import { KallglotTrigger } from '../nodes/KallglotTrigger/KallglotTrigger.node.j
 import { KallglotSandbox } from '../sandbox';
 import { sandboxCredential, triggerWorkflow, waitFor, waitForListenedSession, type CredentialRef } from '../test/e2e/helpers/kallglot';
 import { E2E_N8N_VERSION, startSignedInN8n, webhookNode } from '../test/e2e/helpers/n8n';
-import { percentile, round, sleep } from './util';
+import { killGroupOnExit, percentile, round, sleep } from './util';
 
 type Way = 'trigger' | 'webhook';
 
@@ -183,10 +183,13 @@ async function executionsFor(
 export async function realN8n(quick: boolean): Promise<N8nResult> {
 	const sandbox = await KallglotSandbox.start();
 	let n8n: N8nInstance | undefined;
+	let forget: () => void = () => undefined;
 	const notes: string[] = ['Latency ends at the execution’s startedAt (ms resolution), as n8n records it.'];
 	try {
 		// n8n's own logging at debug level would cost the very process being measured.
 		n8n = await startSignedInN8n({ name: 'bench', logLevel: 'warn' });
+		const instance = n8n;
+		forget = killGroupOnExit(() => (instance.running ? instance.pid : undefined));
 		const credential = await sandboxCredential(n8n, sandbox);
 		const parallelOption = triggerHas('parallelExecutions');
 
@@ -274,6 +277,7 @@ export async function realN8n(quick: boolean): Promise<N8nResult> {
 		};
 	} finally {
 		await n8n?.dispose().catch(() => undefined);
+		forget();
 		await sandbox.close();
 	}
 }

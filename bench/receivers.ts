@@ -3,10 +3,11 @@
  * calling `onFinal(sequence)` once per transcript.final it delivers:
  * - floor:    a bare `ws` client doing only JSON.parse (what any receiver must at least do);
  * - client:   our KallglotStreamClient (size checks, validation, dedupe, counters, callbacks);
- * - listener: the trigger's SessionListener (client + event selection + item mapping + emit).
+ * - listener: the trigger's SessionListener (client + event selection + item mapping + the memory
+ *   of emitted finals + flow control + emit).
  */
 import WebSocket from 'ws';
-import { KallglotStreamClient } from '../nodes/shared/stream';
+import { EmittedFinals, KallglotStreamClient } from '../nodes/shared/stream';
 import { SessionListener } from '../nodes/KallglotTrigger/listener';
 import type { SessionResponse } from '../nodes/shared/wire';
 
@@ -70,6 +71,10 @@ export async function openReceiver(kind: ReceiverKind, url: string, onFinal: (se
 					passUnknown: false,
 				},
 				emitAs: 'event',
+				batch: { maxEvents: 1, maxWaitMs: 1000 },
+				// The node's defaults: in order, one execution at a time, 100 items waiting at most.
+				flow: { concurrency: 1, maxQueued: 100 },
+				emitted: new EmittedFinals({}),
 				emitReconnects: true,
 				endCreatedSessionOnClose: false,
 				manual: false,

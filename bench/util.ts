@@ -9,10 +9,26 @@ export const nowUs = (): number => {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Every child the benchmark forks; stopped on exit whatever happens. */
+/** Every child the benchmark forks, and process groups it started (n8n); stopped on exit whatever happens. */
 const children = new Set<ChildProcess>();
+const groups = new Set<() => number | undefined>();
 function stopAllChildren() {
 	for (const child of children) if (child.exitCode === null && child.pid) child.kill('SIGKILL');
+	for (const pid of groups) {
+		const id = pid();
+		if (!id) continue;
+		try {
+			process.kill(-id, 'SIGKILL');
+		} catch {
+			// already gone
+		}
+	}
+}
+
+/** A process group (e.g. n8n's, which restarts change) killed if the benchmark exits without stopping it. */
+export function killGroupOnExit(pid: () => number | undefined): () => void {
+	groups.add(pid);
+	return () => void groups.delete(pid);
 }
 process.on('exit', stopAllChildren);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
