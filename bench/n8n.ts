@@ -174,8 +174,14 @@ async function executionsFor(
 	for (let seq = 1; seq <= 100; seq++) sandbox.sendFrame(way.sessionId, finalFrame(seq));
 	sandbox.endSession(way.sessionId, 'explicit_end');
 	await waitFor('an execution', async () => (await n8n.listExecutions({ workflowId: way.workflowId })).length > 0, 60_000);
-	await sleep(settleMs); // any further execution would have started by now
-	const executions = (await n8n.listExecutions({ workflowId: way.workflowId, limit: 250 })).length;
+	// Settled: the count has not changed for `settleMs` (bounded: a minute).
+	const count = async () => (await n8n.listExecutions({ workflowId: way.workflowId, limit: 250 })).length;
+	let executions = await count();
+	for (let stableSince = Date.now(), deadline = Date.now() + 60_000; Date.now() - stableSince < settleMs && Date.now() < deadline; ) {
+		await sleep(500);
+		const now = await count();
+		if (now !== executions) [executions, stableSince] = [now, Date.now()];
+	}
 	await n8n.deactivate(way.workflowId);
 	return executions;
 }
