@@ -196,14 +196,16 @@ describe('session end', () => {
 		const client = track(
 			recordingClient(rec, {
 				resolveEndpoint: restResolver(sandbox, session.id),
-				reconnect: { initialDelayMs: 100, maxDelayMs: 100, jitter: 0 },
+				// A fixed 2 s backoff (no quick first retry): the session is ended while the client
+				// waits, however slow the machine is.
+				reconnect: { initialDelayMs: 2000, maxDelayMs: 2000, jitter: 0, firstDelayMs: undefined },
 			}),
 		);
 		await client.start();
 		sandbox.setStreamFaults(session.id, { dropAfterFrames: 1 });
-		await waitFor('backoff', () => client.state === 'backoff');
+		await waitFor('backoff', () => client.state === 'backoff', 10000);
 		sandbox.endSession(session.id, 'call_completed'); // no socket open: the client never sees the frame
-		await waitFor('onEnded', () => rec.ended.length > 0);
+		await waitFor('onEnded', () => rec.ended.length > 0, 15000);
 		await sleep(150);
 		expect(rec.ended).toEqual([null]);
 		expect(client.state).toBe('ended');
@@ -218,14 +220,14 @@ describe('session end', () => {
 		const client = track(
 			recordingClient(rec, {
 				resolveEndpoint: async () => stale,
-				reconnect: { initialDelayMs: 100, maxDelayMs: 100, jitter: 0 },
+				reconnect: { initialDelayMs: 2000, maxDelayMs: 2000, jitter: 0, firstDelayMs: undefined },
 			}),
 		);
 		await client.start();
 		sandbox.setStreamFaults(session.id, { dropAfterFrames: 1 });
-		await waitFor('backoff', () => client.state === 'backoff');
+		await waitFor('backoff', () => client.state === 'backoff', 10000);
 		sandbox.endSession(session.id);
-		await waitFor('onEnded', () => rec.ended.length > 0);
+		await waitFor('onEnded', () => rec.ended.length > 0, 15000);
 		await sleep(150);
 		expect(rec.ended).toEqual([null]);
 		expect(handshakesOf(sandbox, session.id).map((h) => h.status)).toEqual([101, 410]);

@@ -202,9 +202,11 @@ describe('manual test and close', () => {
 	test('deactivate during backoff: no reconnect afterwards', async () => {
 		const t = await listen({});
 		const id = lastSession();
-		sandbox.setStreamFaults(id, { dropAfterFrames: 2 });
+		// Reconnects are refused, so the trigger stays in backoff (a quick successful reconnect
+		// would make the moment without a stream too short to observe on a loaded machine).
+		sandbox.setStreamFaults(id, { dropAfterFrames: 2, refuseHandshakes: { count: 1000, status: 503 } });
 		void sandbox.play(id, { intervalMs: 5, waitForListener: false });
-		await waitFor(() => (sandbox.openStreamCount(id) === 0 ? true : undefined), 3000, 'the drop');
+		await waitFor(() => (sandbox.openStreamCount(id) === 0 ? true : undefined), 10000, 'the drop');
 		await t.close();
 		const handshakes = sandbox.handshakes.length;
 		await sleep(2500);
