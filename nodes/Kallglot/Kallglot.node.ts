@@ -8,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
+import { asNodeError } from '../shared/nodeError';
 import { attachPacer } from '../shared/transport';
 import { searchAgents } from './listSearch/searchAgents';
 import * as agent from './resources/agent';
@@ -97,10 +98,7 @@ export class Kallglot implements INodeType {
 				}
 				output.push(...(await handler.execute.call(this, itemIndex)));
 			} catch (error) {
-				const nodeError =
-					error instanceof NodeApiError || error instanceof NodeOperationError
-						? error
-						: new NodeOperationError(this.getNode(), error as Error, { itemIndex });
+				const nodeError = asNodeError(this.getNode(), error, itemIndex);
 				if (this.continueOnFail()) {
 					output.push({ json: failedItemJson(nodeError, this.getNode().onError), pairedItem: { item: itemIndex } });
 					continue;

@@ -11,6 +11,7 @@ import { NodeConnectionTypes, NodeOperationError, TriggerCloseError } from 'n8n-
 import { searchAgents } from '../Kallglot/listSearch/searchAgents';
 import { readCreateSessionInput } from '../Kallglot/resources/session/create';
 import { validateParameters } from '../Kallglot/shared/validation';
+import { asNodeError } from '../shared/nodeError';
 import { EmittedFinals } from '../shared/stream/emitted';
 import { sessionRef, toCreateSessionBody } from '../shared/wire';
 import { properties } from './description';
@@ -126,7 +127,7 @@ export class KallglotTrigger implements INodeType {
 			if (error instanceof ListenerStartError) {
 				throw new NodeOperationError(node, error.message, { description: error.description });
 			}
-			throw error;
+			throw asNodeError(node, error);
 		}
 
 		let closeCalled = false;

@@ -65,6 +65,7 @@ export async function recordingFile(ctx: IWebhookFunctions, recording: IDataObje
 	const binary = await recordingBinary.call(ctx, file);
 	if (!binary.id || !SHARED_WEBHOOK_TEMP.test(binary.id)) return binary;
 	// There, the file travels inside the item instead (as in n8n's in-memory mode).
-	const { id: _stored, ...metadata } = binary;
-	return { ...metadata, data: file.data.toString('base64') };
+	const inline: IBinaryData = { ...binary, data: file.data.toString('base64') };
+	delete inline.id;
+	return inline;
 }

@@ -5,6 +5,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeApiError, sleepWithAbort } from 'n8n-workflow';
 
+import { asNodeError } from './nodeError';
 import type { CallOptions } from './recordings';
 import { DEFAULT_RETRY, kallglotApiRequest, type KallglotContext, type RetryPolicy } from './transport';
 import { analysisResponse, postCallPaths, type AnalysisResponse } from './wire';
@@ -108,7 +109,7 @@ export async function waitForAnalysis(
 			if (error instanceof NodeApiError && error.httpCode === '429') {
 				return { analysis: current, timedOut: true, polls: polls + 1, rateLimited: true };
 			}
-			throw error;
+			throw asNodeError(this.getNode(), error, options.itemIndex);
 		}
 		polls++;
 	}

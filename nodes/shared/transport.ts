@@ -14,7 +14,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
-import { checkBaseUrl, InsecureBaseUrlError } from './baseUrl';
+import { parseBaseUrl } from './baseUrl';
 import { headerValue, RateLimitPacer, retryDelayHint } from './rateLimit';
 import { redactSecrets } from './redact';
 import { errorEnvelope, headers as wireHeaders, type KallglotError, type KallglotScope } from './wire';
@@ -117,15 +117,12 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
 
 export async function getBaseUrl(this: KallglotContext, itemIndex?: number): Promise<string> {
 	const credentials = await this.getCredentials(CREDENTIAL_NAME);
-	try {
-		return checkBaseUrl(credentials.baseUrl);
-	} catch (error) {
-		if (!(error instanceof InsecureBaseUrlError)) throw error;
-		throw new NodeOperationError(this.getNode(), error.message, {
-			itemIndex,
-			description: 'Edit the Kallglot credential’s Base URL.',
-		});
-	}
+	const parsed = parseBaseUrl(credentials.baseUrl);
+	if ('url' in parsed) return parsed.url;
+	throw new NodeOperationError(this.getNode(), parsed.problem, {
+		itemIndex,
+		description: 'Edit the Kallglot credential’s Base URL.',
+	});
 }
 
 /** `error` is the parsed envelope's content, or undefined when the body was not an envelope. */

@@ -19,7 +19,6 @@
  */
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
-import { performance } from 'node:perf_hooks';
 import { clientFrames, eventIdentity, parseServerFrame, streamUrl, type StreamEvent } from '../wire';
 import { redactLiterals, redactSecrets, redactUrl } from '../redact';
 import { Backoff, type BackoffPolicy } from './backoff';
