@@ -17,8 +17,8 @@
  *
  * Plain TypeScript: no n8n import, so it can be tested and reasoned about alone.
  */
-import WebSocket from 'ws';
-import type { RawData } from 'ws';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- the stream is a WebSocket (contract §6) and ws is its client: a stated exception that keeps the package self-hosted only
+import WebSocket, { type RawData } from 'ws';
 import { clientFrames, eventIdentity, parseServerFrame, streamUrl, type StreamEvent } from '../wire';
 import { redactLiterals, redactSecrets, redactUrl } from '../redact';
 import { Backoff, type BackoffPolicy } from './backoff';
