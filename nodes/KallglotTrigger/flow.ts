@@ -10,8 +10,13 @@ import type { EventItem } from './items';
 
 /** The most items one coalesced batch holds. */
 export const BATCH_MAX_ITEMS = 500;
-/** An execution that has not reported its end after this long no longer holds the queue. */
+/**
+ * An execution that has not reported its end after this long no longer holds the queue (README:
+ * 10 minutes): a donePromise that never settles must not stall the session's items forever.
+ */
 export const EXECUTION_WAIT_CAP_MS = 10 * 60 * 1000;
+/** The cap a queue gets when its options name none; tests shorten it instead of waiting 10 minutes. */
+export const queueDefaults: { waitCapMs: number } = { waitCapMs: EXECUTION_WAIT_CAP_MS };
 
 export type BatchReason = 'size' | 'interval' | 'end' | 'backlog';
 
@@ -49,6 +54,9 @@ export class ExecutionQueue {
 	private inFlight = 0;
 	private closed = false;
 	private readonly counters = new Map<string, FlowStats>();
+	/** Cap timers of the executions in flight, cleared at close (a stuck one must not outlive the trigger). */
+	private readonly capTimers = new Set<NodeJS.Timeout>();
+	readonly waitCapMs: number;
 
 	constructor(
 		private readonly options: {
@@ -57,8 +65,12 @@ export class ExecutionQueue {
 			/** Starts one execution; resolves when it finished (or undefined: nothing to wait for). */
 			start(entry: Entry): Promise<unknown> | void;
 			log(message: string): void;
+			/** Default queueDefaults.waitCapMs (EXECUTION_WAIT_CAP_MS). */
+			waitCapMs?: number;
 		},
-	) {}
+	) {
+		this.waitCapMs = options.waitCapMs ?? queueDefaults.waitCapMs;
+	}
 
 	/** Counters of one session (for its ended item). */
 	stats(sessionId: string): FlowStats {
@@ -80,6 +92,8 @@ export class ExecutionQueue {
 	close(): void {
 		this.closed = true;
 		this.pending.length = 0;
+		for (const timer of this.capTimers) clearTimeout(timer);
+		this.capTimers.clear();
 	}
 
 	/** Folds the waiting items of each session (in order, up to the session's end) into batches. */
@@ -142,17 +156,23 @@ export class ExecutionQueue {
 
 	private async settle(done: Promise<unknown> | void): Promise<void> {
 		if (!done) return;
+		if (this.closed) return;
 		let timer: NodeJS.Timeout | undefined;
 		const cap = new Promise<void>((resolve) => {
 			timer = setTimeout(() => {
-				this.options.log(`an execution has not finished after ${EXECUTION_WAIT_CAP_MS / 60000} minutes: starting the next one`);
+				this.capTimers.delete(timer as NodeJS.Timeout);
+				this.options.log(`an execution has not finished after ${describeMs(this.waitCapMs)}: starting the next one`);
 				resolve();
-			}, EXECUTION_WAIT_CAP_MS);
+			}, this.waitCapMs);
+			this.capTimers.add(timer);
 		});
 		await Promise.race([done.then(
 			() => undefined,
 			() => undefined,
 		), cap]);
 		clearTimeout(timer);
+		this.capTimers.delete(timer as NodeJS.Timeout);
 	}
 }
+
+const describeMs = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${ms} ms`);

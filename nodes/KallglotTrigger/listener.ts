@@ -55,14 +55,14 @@ export interface ListenerOptions {
 	/** Emit As batch: one execution per this many events or this long after a batch's first event. */
 	batch: { maxEvents: number; maxWaitMs: number };
 	/** Executions at once (1 = in order, one at a time) and items waiting before they are coalesced. */
-	flow: { concurrency: number; maxQueued: number };
+	flow: { concurrency: number; maxQueued: number; waitCapMs?: number };
 	/** What earlier instances emitted (n8n's workflow static data); finals in it are dropped. */
 	emitted: EmittedFinals;
 	emitReconnects: boolean;
 	endCreatedSessionOnClose: boolean;
 	/** Manual test: emit the first matching item, then stop listening. */
 	manual: boolean;
-	stream: Pick<StreamClientOptions, 'pingIntervalMs' | 'maxFrameBytes' | 'reconnect' | 'connectTimeoutMs'>;
+	stream: Pick<StreamClientOptions, 'pingIntervalMs' | 'maxFrameBytes' | 'reconnect' | 'connectTimeoutMs' | 'waitPoll'>;
 	api: SessionApi;
 	/** Starts one execution; the promise (when given) settles when that execution finished. */
 	emit(item: EventItem): Promise<unknown> | void;

@@ -1,0 +1,216 @@
+/**
+ * What the README promises about waiting (Trigger → Execution order and flow control; Sessions
+ * that are not live yet): an execution that never reports its end holds the queue for at most
+ * 10 minutes, and a session that is not live is polled every 1 s, doubling to 15 s, with responses
+ * reused for 1 s and 429s waited out per Retry-After.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { KallglotSandbox } from '../../sandbox';
+import { EXECUTION_WAIT_CAP_MS, ExecutionQueue, queueDefaults } from '../../nodes/KallglotTrigger/flow';
+import type { EventItem } from '../../nodes/KallglotTrigger/items';
+import { SESSION_CACHE_MS } from '../../nodes/KallglotTrigger/listener';
+import { baseDelay, backoffDelay } from '../../nodes/shared/stream/backoff';
+import { KallglotStreamClient, WAIT_POLL } from '../../nodes/shared/stream';
+import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
+
+const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
+/** Timers may fire a millisecond before Date.now() says they are due. */
+const EARLY_MS = 5;
+
+let sandbox: KallglotSandbox | undefined;
+const triggers: ActiveTrigger[] = [];
+afterEach(async () => {
+	for (const t of triggers.splice(0)) await t.close();
+	await sandbox?.close();
+	sandbox = undefined;
+});
+
+async function createSession(sb: KallglotSandbox): Promise<string> {
+	const response = await fetch(`${sb.baseUrl}/sessions`, {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${sb.apiKey}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ mode: 'bidirectional_translation' }),
+	});
+	return ((await response.json()) as { id: string }).id;
+}
+
+async function listen(sb: KallglotSandbox, sessionId: string, more: { autoFinish?: boolean } = {}): Promise<ActiveTrigger> {
+	const t = await activateTrigger({
+		parameters: { sessionSource: 'existing', sessionId } as never,
+		credentials: { apiKey: sb.apiKey, baseUrl: sb.baseUrl },
+		...more,
+	});
+	triggers.push(t);
+	return t;
+}
+
+describe('an execution that never reports its end holds the queue for at most 10 minutes', () => {
+	test('the production cap is the README’s 10 minutes', () => {
+		const minutes = Number(/holds the queue for at most (\d+) minutes/.exec(readme)?.[1]);
+		expect(minutes).toBe(10);
+		expect(EXECUTION_WAIT_CAP_MS).toBe(minutes * 60_000);
+		expect(queueDefaults.waitCapMs).toBe(EXECUTION_WAIT_CAP_MS);
+	});
+
+	describe('the queue itself (fake clock: the real 10 minutes)', () => {
+		beforeEach(() => jest.useFakeTimers());
+		afterEach(() => jest.useRealTimers());
+
+		const item = (n: number): EventItem => ({ event: 'transcript.final', sequence: n });
+
+		test('a stuck execution lets the next start after exactly the default cap, not before; close leaves no timer', async () => {
+			const started: number[] = [];
+			const logs: string[] = [];
+			const queue = new ExecutionQueue({
+				concurrency: 1,
+				maxQueued: 100,
+				start: (entry) => {
+					started.push(entry.item.sequence as number);
+					return new Promise(() => undefined); // never settles
+				},
+				log: (m) => logs.push(m),
+			});
+			expect(queue.waitCapMs).toBe(EXECUTION_WAIT_CAP_MS);
+			for (let n = 1; n <= 3; n++) queue.push({ sessionId: 's', item: item(n) });
+			expect(started).toEqual([1]);
+			await jest.advanceTimersByTimeAsync(EXECUTION_WAIT_CAP_MS - 1);
+			expect(started).toEqual([1]);
+			await jest.advanceTimersByTimeAsync(1);
+			expect(started).toEqual([1, 2]); // in order, still one at a time
+			expect(logs).toEqual(['an execution has not finished after 10 minutes: starting the next one']);
+			await jest.advanceTimersByTimeAsync(EXECUTION_WAIT_CAP_MS);
+			expect(started).toEqual([1, 2, 3]);
+			expect(jest.getTimerCount()).toBe(1); // the third one's cap
+			queue.close();
+			expect(jest.getTimerCount()).toBe(0);
+		});
+	});
+
+	describe('in the trigger (real TriggerContext, sandbox; the cap shortened to 800 ms)', () => {
+		const CAP_MS = 800;
+		beforeEach(() => {
+			queueDefaults.waitCapMs = CAP_MS;
+		});
+		afterEach(() => {
+			queueDefaults.waitCapMs = EXECUTION_WAIT_CAP_MS;
+		});
+
+		test('executions whose donePromise never settles: each next one starts a cap later, in order, one at a time; a late end starts nothing extra', async () => {
+			sandbox = await KallglotSandbox.start();
+			const id = await createSession(sandbox);
+			const t = await listen(sandbox, id, { autoFinish: false });
+			const startedAt: number[] = [];
+			const sample = setInterval(() => {
+				while (startedAt.length < t.emits) startedAt.push(Date.now());
+			}, 1);
+			try {
+				await sandbox.sendFinals(id, { count: 3, endWhenDone: true });
+				await waitFor(() => (t.emits === 2 ? true : undefined), 10_000, 'the second execution');
+				// The first one ends late, while the second still runs: the third must still wait a full cap.
+				expect(t.finish(1)).toBe(1);
+				await waitFor(() => (t.emits === 4 ? true : undefined), 10_000, 'every execution');
+			} finally {
+				clearInterval(sample);
+			}
+			expect(t.executions.map((e) => e.sequence ?? e.event)).toEqual([1, 2, 3, 'session.ended']);
+			const gaps = startedAt.slice(1).map((at, k) => at - startedAt[k]);
+			for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(CAP_MS - EARLY_MS);
+			expect(logLines.filter((l) => l.includes(`an execution has not finished after ${CAP_MS} ms: starting the next one`))).toHaveLength(3);
+			expect(t.errors).toHaveLength(0);
+		});
+	});
+});
+
+describe('a session that is not live yet is polled every 1 s, doubling to 15 s', () => {
+	test('the production schedule is the README’s', () => {
+		const [, first, max] = /polls `GET \/v1\/sessions\/\{id\}` every (\d+) s, doubling to (\d+) s/.exec(readme) ?? [];
+		expect(WAIT_POLL).toMatchObject({ initialDelayMs: Number(first) * 1000, maxDelayMs: Number(max) * 1000, multiplier: 2 });
+		const bases = Array.from({ length: 8 }, (_, k) => baseDelay(k + 1, WAIT_POLL));
+		expect(bases).toEqual([1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000]);
+		for (const r of [0, 0.5, 0.9999]) {
+			bases.forEach((base, k) => {
+				const delay = backoffDelay(k + 1, WAIT_POLL, () => r);
+				expect(delay).toBeGreaterThanOrEqual(Math.floor(base * (1 - WAIT_POLL.jitter)));
+				expect(delay).toBeLessThanOrEqual(Math.min(WAIT_POLL.maxDelayMs, Math.ceil(base * (1 + WAIT_POLL.jitter))));
+			});
+		}
+	});
+
+	describe('the stream client’s default schedule (fake clock)', () => {
+		beforeEach(() => jest.useFakeTimers());
+		afterEach(() => jest.useRealTimers());
+
+		test('asks again 1 s, 2 s, 4 s, 8 s, then every 15 s (±20 %), and never stops while waiting', async () => {
+			const asked: number[] = [];
+			const client = new KallglotStreamClient({
+				resolveEndpoint: async () => {
+					asked.push(Date.now());
+					return { kind: 'waiting' };
+				},
+				onEvent: () => undefined,
+				reconnect: { maxAttempts: 1 },
+			});
+			try {
+				await expect(client.start()).resolves.toBe('waiting');
+				while (asked.length < 12) await jest.advanceTimersByTimeAsync(250);
+				expect(client.state).toBe('waiting');
+				const gaps = asked.slice(1).map((at, k) => at - asked[k]);
+				gaps.forEach((gap, k) => {
+					const base = baseDelay(k + 1, WAIT_POLL);
+					expect(gap).toBeGreaterThanOrEqual(base * 0.8 - 1);
+					// +250: the clock advances in steps of 250 ms
+					expect(gap).toBeLessThanOrEqual(Math.min(15_000, base * 1.2) + 250);
+				});
+				expect(gaps.slice(4).every((gap) => gap >= 12_000)).toBe(true); // at the 15 s ceiling
+			} finally {
+				await client.close();
+			}
+		});
+	});
+
+	describe('in the trigger (real TriggerContext, sandbox with `stream` only while active)', () => {
+		beforeEach(async () => {
+			sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true });
+		});
+		const gets = (id: string) => sandbox!.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
+		const announced = () =>
+			logLines.map((l) => /the session is not live yet; checking again in (\d+) ms/.exec(l)?.[1]).filter(Boolean).map(Number);
+
+		test('announces the 1 s, 2 s, 4 s waits; GETs at least 1 s apart (responses reused); no stream opened, no error', async () => {
+			const before = announced().length;
+			const id = await createSession(sandbox!);
+			const t = await listen(sandbox!, id);
+			await waitFor(() => (announced().length >= before + 3 ? true : undefined), 15_000, 'three announced waits');
+			const delays = announced().slice(before, before + 3);
+			delays.forEach((delay, k) => {
+				const base = 1000 * 2 ** k;
+				expect(delay).toBeGreaterThanOrEqual(base * 0.8);
+				expect(delay).toBeLessThanOrEqual(base * 1.2);
+			});
+			const at = gets(id).map((r) => r.at);
+			expect(at.length).toBeGreaterThanOrEqual(2);
+			for (let k = 1; k < at.length; k++) expect(at[k] - at[k - 1]).toBeGreaterThanOrEqual(SESSION_CACHE_MS - EARLY_MS);
+			expect(sandbox!.handshakes.filter((h) => h.sessionId === id)).toHaveLength(0);
+			expect(t.errors).toHaveLength(0);
+		});
+
+		test('a 429 while polling is waited out per Retry-After; polling goes on and the stream opens once the call starts', async () => {
+			const id = await createSession(sandbox!);
+			const t = await listen(sandbox!, id);
+			const path = `/v1/sessions/${id}`;
+			sandbox!.injectFault({ method: 'GET', path, status: 429, code: 'rate_limit_exceeded', retryAfter: 3 });
+			const limited = await waitFor(() => gets(id).find((r) => r.status === 429), 15_000, 'the 429');
+			const next = await waitFor(() => gets(id).find((r) => r.at > limited.at), 15_000, 'the GET after the 429');
+			expect(next.at - limited.at).toBeGreaterThanOrEqual(3000 - EARLY_MS);
+			expect(next.status).toBe(200);
+			sandbox!.startCall(id);
+			await waitFor(() => (sandbox!.handshakes.some((h) => h.sessionId === id && h.status === 101) ? true : undefined), 20_000, 'the stream');
+			await sandbox!.sendFinals(id, { count: 1, endWhenDone: true });
+			const items = await t.waitForItems(2);
+			expect(items.map((i) => i.event)).toEqual(['transcript.final', 'session.ended']);
+			expect(t.errors).toHaveLength(0);
+		});
+	});
+});
