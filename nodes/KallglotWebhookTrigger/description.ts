@@ -1,7 +1,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { DEFAULT_TOLERANCE_SECONDS } from '../shared/webhook';
-import { POST_CALL_EVENT_TYPES, type WebhookEventType } from '../shared/wire';
+import { POST_CALL_EVENT_TYPES, sessionModeOptions, type WebhookEventType } from '../shared/wire';
 
 const EVENT_OPTIONS: Array<INodePropertyOptions & { value: WebhookEventType }> = [
 	{ name: 'Analysis Complete', value: 'analysis.complete', description: 'A post-call analysis finished' },
@@ -84,12 +84,7 @@ export const properties: INodeProperties[] = [
 				type: 'multiOptions',
 				default: [],
 				description: 'Only sessions in these modes (none selected: every mode)',
-				options: [
-					{ name: 'AI Agent', value: 'ai_agent' },
-					{ name: 'Assistive Translation', value: 'assistive_translation' },
-					{ name: 'Bidirectional Translation', value: 'bidirectional_translation' },
-					{ name: 'Help Chat Voice', value: 'help_chat_voice' },
-				],
+				options: sessionModeOptions({ sorted: true }),
 			},
 		],
 	},

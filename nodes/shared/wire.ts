@@ -19,6 +19,23 @@ export const SESSION_MODES = [
 ] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
 
+/** What the editor shows for each mode (Session → Create, the webhook trigger's mode filter). */
+const SESSION_MODE_LABELS: Record<SessionMode, { name: string; description: string }> = {
+	bidirectional_translation: { name: 'Bidirectional Translation', description: 'Both parties hear translated speech' },
+	assistive_translation: {
+		name: 'Assistive Translation',
+		description: 'The agent hears the original, the customer hears the translation',
+	},
+	ai_agent: { name: 'AI Agent', description: 'An AI voice agent handles the call' },
+	help_chat_voice: { name: 'Help Chat Voice', description: 'A voice help-desk assistant' },
+};
+
+/** The modes as editor options, in SESSION_MODES order (`sorted`: by name, as n8n lists multi-options). */
+export function sessionModeOptions({ sorted = false } = {}): Array<{ name: string; value: SessionMode; description: string }> {
+	const options = SESSION_MODES.map((value) => ({ value, ...SESSION_MODE_LABELS[value] }));
+	return sorted ? options.sort((a, b) => a.name.localeCompare(b.name)) : options;
+}
+
 export const CALL_DIRECTIONS = ['inbound', 'outbound'] as const;
 export const RECORDING_MIX_MODES = ['dual_channel', 'mixed'] as const;
 export const CONSENT_STATES = ['granted', 'denied', 'not_required'] as const;

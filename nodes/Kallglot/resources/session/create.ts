@@ -14,6 +14,7 @@ import {
 	createSessionInput,
 	paths,
 	RECORDING_MIX_MODES,
+	sessionModeOptions,
 	toCreateSessionBody,
 	type CreateSessionInput,
 } from '../../../shared/wire';
@@ -73,20 +74,7 @@ export function createSessionFields(show: Show, { idempotencyKey = true } = {}):
 			noDataExpression: true,
 			displayOptions: withShow(show),
 			default: 'bidirectional_translation',
-			options: [
-				{
-					name: 'Bidirectional Translation',
-					value: 'bidirectional_translation',
-					description: 'Both parties hear translated speech',
-				},
-				{
-					name: 'Assistive Translation',
-					value: 'assistive_translation',
-					description: 'The agent hears the original, the customer hears the translation',
-				},
-				{ name: 'AI Agent', value: 'ai_agent', description: 'An AI voice agent handles the call' },
-				{ name: 'Help Chat Voice', value: 'help_chat_voice', description: 'A voice help-desk assistant' },
-			],
+			options: sessionModeOptions(),
 		},
 		// Two fields under one name: the agent is required for AI Agent and optional for the voice
 		// help desk. Translation modes show neither, so n8n never sends one for them.
