@@ -32,6 +32,8 @@ export class SessionApiError extends Error {
 		message: string,
 		readonly status: number | null,
 		readonly description?: string,
+		/** A 429's Retry-After (ms), when Kallglot sent one. */
+		readonly retryAfterMs?: number,
 	) {
 		super(message);
 	}
@@ -40,7 +42,8 @@ export class SessionApiError extends Error {
 export interface SessionApi {
 	/** `signal` aborts the call (and its retries) when the listener closes. */
 	create(signal?: AbortSignal): Promise<SessionResponse>;
-	get(sessionId: string, signal?: AbortSignal): Promise<SessionResponse>;
+	/** `poll`: a fetch of a stream token, whose long waits (a 429's Retry-After) belong to the caller. */
+	get(sessionId: string, signal?: AbortSignal, poll?: boolean): Promise<SessionResponse>;
 	end(sessionId: string): Promise<void>;
 }
 
@@ -245,9 +248,11 @@ export class SessionListener {
 					fresh = cached.session;
 				} else {
 					try {
-						fresh = await this.options.api.get(session.id, this.aborter.signal);
+						fresh = await this.options.api.get(session.id, this.aborter.signal, true);
 					} catch (error) {
 						if (error instanceof SessionApiError && error.status === 404) return { kind: 'ended', reason: null };
+						// Waited out between polls, not within the attempt (its timeout would count a failure).
+						if (error instanceof SessionApiError && error.status === 429) return { kind: 'waiting', retryAfterMs: error.retryAfterMs };
 						const permanent = error instanceof SessionApiError && error.status !== null && PERMANENT_STATUSES.has(error.status);
 						throw Object.assign(new Error((error as Error).message), { permanent });
 					}

@@ -6,6 +6,12 @@ import { kallglotApiRequest, type KallglotRequest, type RetryPolicy } from '../s
 import { paths, sessionResponse, type SessionResponse } from '../shared/wire';
 import { SessionApiError, type SessionApi } from './listener';
 
+/**
+ * A token fetch runs within the stream client's 10 s connect timeout: only short waits happen
+ * inside it (at most 2 × 3 s); a longer Retry-After comes back to the listener, which waits it out.
+ */
+const POLL_RETRY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 3000 };
+
 /** Kallglot calls for the listener, with n8n's errors reduced to status + message. */
 export function sessionApi(ctx: ITriggerFunctions, createBody: () => IDataObject): SessionApi {
 	const call = async (request: KallglotRequest, policy?: RetryPolicy): Promise<IDataObject> => {
@@ -13,7 +19,13 @@ export function sessionApi(ctx: ITriggerFunctions, createBody: () => IDataObject
 			return await kallglotApiRequest.call(ctx, request, policy);
 		} catch (error) {
 			if (error instanceof NodeApiError) {
-				throw new SessionApiError(error.message, error.httpCode ? Number(error.httpCode) : null, error.description ?? undefined);
+				const retryAfterMs = Number(error.context.retryAfterMs);
+				throw new SessionApiError(
+					error.message,
+					error.httpCode ? Number(error.httpCode) : null,
+					error.description ?? undefined,
+					Number.isFinite(retryAfterMs) ? retryAfterMs : undefined,
+				);
 			}
 			if (error instanceof NodeOperationError) throw new SessionApiError(error.message, null, error.description ?? undefined);
 			throw error;
@@ -33,7 +45,8 @@ export function sessionApi(ctx: ITriggerFunctions, createBody: () => IDataObject
 					signal,
 				}),
 			),
-		get: async (id, signal) => session(await call({ method: 'GET', path: paths.session(id), scope: 'sessions:read', signal })),
+		get: async (id, signal, poll) =>
+			session(await call({ method: 'GET', path: paths.session(id), scope: 'sessions:read', signal }, poll ? POLL_RETRY : undefined)),
 		end: async (id) => {
 			await call(
 				{ method: 'POST', path: paths.endSession(id), idempotencyKey: resolveIdempotencyKey(''), scope: 'sessions:write' },

@@ -276,7 +276,10 @@ async function sendWithRetries(
 			await pause(delay);
 			continue;
 		}
-		throw apiError(this, status, error, response.headers, request.itemIndex, request.scope);
+		const failure = apiError(this, status, error, response.headers, request.itemIndex, request.scope);
+		// The wait Kallglot asked for, for a caller that waits elsewhere (the trigger's poll of a session).
+		if (wait !== null) failure.context.retryAfterMs = wait;
+		throw failure;
 	}
 }
 

@@ -41,6 +41,8 @@ export interface ActiveTrigger {
 	emits: number;
 	/** Each execution's item, in the order emit() was called. */
 	executions: IDataObject[];
+	/** When each execution was emitted (Date.now()), in the same order. */
+	emittedAt: number[];
 	/** Executions emitted whose donePromise has not been settled yet. */
 	running: number;
 	/** The most executions running at once. */
@@ -97,6 +99,7 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 	});
 	const items: IDataObject[] = [];
 	const executions: IDataObject[] = [];
+	const emittedAt: number[] = [];
 	const errors: Error[] = [];
 	const running: Array<() => void> = [];
 	let emits = 0;
@@ -104,6 +107,7 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 	const autoFinish = options.autoFinish ?? true;
 	const emit = (data: INodeExecutionData[][], _response?: unknown, done?: IDeferredPromise<IRun>) => {
 		emits++;
+		emittedAt.push(Date.now());
 		for (const item of data[0]) items.push(item.json);
 		executions.push(data[0][0]?.json);
 		if (!done) return;
@@ -129,6 +133,7 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 			return emits;
 		},
 		executions,
+		emittedAt,
 		get running() {
 			return running.length;
 		},

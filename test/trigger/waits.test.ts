@@ -101,21 +101,13 @@ describe('an execution that never reports its end holds the queue for at most 10
 			sandbox = await KallglotSandbox.start();
 			const id = await createSession(sandbox);
 			const t = await listen(sandbox, id, { autoFinish: false });
-			const startedAt: number[] = [];
-			const sample = setInterval(() => {
-				while (startedAt.length < t.emits) startedAt.push(Date.now());
-			}, 1);
-			try {
-				await sandbox.sendFinals(id, { count: 3, endWhenDone: true });
-				await waitFor(() => (t.emits === 2 ? true : undefined), 10_000, 'the second execution');
-				// The first one ends late, while the second still runs: the third must still wait a full cap.
-				expect(t.finish(1)).toBe(1);
-				await waitFor(() => (t.emits === 4 ? true : undefined), 10_000, 'every execution');
-			} finally {
-				clearInterval(sample);
-			}
+			await sandbox.sendFinals(id, { count: 3, endWhenDone: true });
+			await waitFor(() => (t.emits === 2 ? true : undefined), 10_000, 'the second execution');
+			// The first one ends late, while the second still runs: the third must still wait a full cap.
+			expect(t.finish(1)).toBe(1);
+			await waitFor(() => (t.emits === 4 ? true : undefined), 10_000, 'every execution');
 			expect(t.executions.map((e) => e.sequence ?? e.event)).toEqual([1, 2, 3, 'session.ended']);
-			const gaps = startedAt.slice(1).map((at, k) => at - startedAt[k]);
+			const gaps = t.emittedAt.slice(1).map((at, k) => at - t.emittedAt[k]);
 			for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(CAP_MS - EARLY_MS);
 			expect(logLines.filter((l) => l.includes(`an execution has not finished after ${CAP_MS} ms: starting the next one`))).toHaveLength(3);
 			expect(t.errors).toHaveLength(0);
@@ -212,5 +204,17 @@ describe('a session that is not live yet is polled every 1 s, doubling to 15 s',
 			expect(items.map((i) => i.event)).toEqual(['transcript.final', 'session.ended']);
 			expect(t.errors).toHaveLength(0);
 		});
+
+		test('a Retry-After longer than fetching a token may take (10 s) is waited out between polls: one GET, no failed attempt', async () => {
+			const id = await createSession(sandbox!);
+			const t = await listen(sandbox!, id);
+			sandbox!.injectFault({ method: 'GET', path: `/v1/sessions/${id}`, status: 429, code: 'rate_limit_exceeded', retryAfter: 11 });
+			const limited = await waitFor(() => gets(id).find((r) => r.status === 429), 15_000, 'the 429');
+			const next = await waitFor(() => gets(id).find((r) => r.at > limited.at), 30_000, 'the GET after the 429');
+			expect(next.at - limited.at).toBeGreaterThanOrEqual(11_000 - EARLY_MS);
+			expect(next.status).toBe(200);
+			expect(logLines.some((l) => l.includes('failed') && l.includes('resolving the stream endpoint'))).toBe(false);
+			expect(t.errors).toHaveLength(0);
+		}, 60_000);
 	});
 });

@@ -40,7 +40,8 @@ export interface StreamEndpoint {
 export type EndpointResult =
 	| { kind: 'live'; endpoint: StreamEndpoint }
 	| { kind: 'ended'; reason?: string | null }
-	| { kind: 'waiting' };
+	/** `retryAfterMs`: ask again no sooner than this (a 429's Retry-After). */
+	| { kind: 'waiting'; retryAfterMs?: number };
 
 /** While the session is not live, resolveEndpoint is asked again after 1 s, doubling to 15 s. */
 export const WAIT_POLL: Readonly<BackoffPolicy> = Object.freeze({ initialDelayMs: 1000, maxDelayMs: 15000, multiplier: 2, jitter: 0.2 });
@@ -366,7 +367,7 @@ export class KallglotStreamClient {
 			return;
 		}
 		if (result?.kind === 'waiting') {
-			this.waitForLive(attempt);
+			this.waitForLive(attempt, result.retryAfterMs);
 			return;
 		}
 		const endpoint = result?.kind === 'live' ? result.endpoint : undefined;
@@ -434,13 +435,13 @@ export class KallglotStreamClient {
 	}
 
 	/** The session is not live yet: ask again later. Not a failed attempt; no give-up while waiting. */
-	private waitForLive(attempt: Attempt): void {
+	private waitForLive(attempt: Attempt, retryAfterMs = 0): void {
 		attempt.done = true;
 		if (this.attempt === attempt) this.attempt = null;
 		this.clearTimer('connect');
 		this._state = 'waiting';
 		const firstWait = this.poll.attempts === 0;
-		const delay = this.poll.next();
+		const delay = Math.max(this.poll.next(), Number.isFinite(retryAfterMs) ? retryAfterMs : 0);
 		this.log(firstWait ? 'info' : 'debug', `the session is not live yet; checking again in ${delay} ms`);
 		// After start() resolved 'waiting', a failure is a reconnect failure (start has no retry).
 		const handlers: Pick<Attempt, 'opened' | 'failed'> = attempt.waiting
