@@ -3,13 +3,14 @@
  * - A give-up, n8n's re-activation, and a replay of finals: nothing emitted twice.
  * - An n8n restart mid-call and a replay: nothing emitted twice (the memory is in static data).
  * - 3,000 finals flushed at once: executions start in order, the backlog is coalesced, n8n's RSS
- *   stays bounded (measured from /proc by PID, logged).
+ *   grows < 100 MiB beyond V8's young generation (from a quiet heap; a Webhook-node floor beside it).
  * - An existing session whose call starts after activation: the trigger waits, then events arrive.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { N8nInstance } from '../../scripts/n8n/harness';
 import { KallglotSandbox } from '../../sandbox';
-import { E2E_N8N_VERSION, startSignedInN8n, timed } from './helpers/n8n';
+import { E2E_N8N_VERSION, startSignedInN8n, timed, webhookNode } from './helpers/n8n';
 import { sandboxCredential, triggerItem, triggerItems, triggerWorkflow, waitFor, type CredentialRef } from './helpers/kallglot';
 
 /** Final sequences the items carried (batches flattened), in execution order. */
@@ -20,10 +21,23 @@ const sequencesOf = (items: Record<string, any>[]) =>
     .map((i) => i.sequence as number);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => from + k);
 
-/** Resident set size of a process (and of its children: n8n's task runners), in MiB. */
+/**
+ * Resident set size of n8n's main process, in MiB. Its task runner (a child process) runs no node
+ * of these workflows and is not counted (it stays flat through the flush: 89-124 MiB measured).
+ */
 function rssMiB(pid: number): number {
-  const kb = (p: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-  return kb(pid) / 1024;
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** V8 heap figures from n8n's /metrics (N8N_METRICS=true), in MiB; NaN where a gauge is missing. */
+async function heapMiB(n8n: N8nInstance): Promise<{ used: number; newSpace: number }> {
+  const text = await (await n8n.fetch('/metrics')).text();
+  const gauge = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return {
+    used: gauge(/^(?:n8n_)?nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m),
+    newSpace: gauge(/^(?:n8n_)?nodejs_heap_space_size_total_bytes\{space="new"[^}]*\} ([0-9.e+]+)$/m),
+  };
 }
 
 describe(`Kallglot Trigger flow control and memory on n8n ${E2E_N8N_VERSION}`, () => {
@@ -33,7 +47,8 @@ describe(`Kallglot Trigger flow control and memory on n8n ${E2E_N8N_VERSION}`, (
 
   beforeAll(async () => {
     sandbox = await KallglotSandbox.start();
-    n8n = await timed('start n8n', () => startSignedInN8n({ name: 'flow' }));
+    // /metrics: the V8 heap figures the RSS bound is read against.
+    n8n = await timed('start n8n', () => startSignedInN8n({ name: 'flow', env: { N8N_METRICS: 'true' } }));
     credential = await sandboxCredential(n8n, sandbox);
   });
 
@@ -119,6 +134,70 @@ describe(`Kallglot Trigger flow control and memory on n8n ${E2E_N8N_VERSION}`, (
       .map((e) => triggerItem(e));
   }
 
+  /**
+   * Resolves once the workflow's newest finished execution holds the session's ended item. Lists
+   * executions without their data and reads only the newest one: fetching every execution's data
+   * on each poll (six 500-turn batches among them) was most of what n8n allocated in the flush.
+   */
+  function ended(workflowId: string, timeoutMs: number) {
+    let newest: string | number = '';
+    return waitFor('the ended item', async () => {
+      const list = await n8n.listExecutions({ workflowId, limit: 250 });
+      const last = list.filter((e) => !['new', 'running'].includes(e.status) && e.stoppedAt).sort((a, b) => Number(b.id) - Number(a.id))[0];
+      if (!last || last.id === newest) return new Promise<false>((resolve) => setTimeout(() => resolve(false), 250));
+      newest = last.id;
+      return triggerItem(await n8n.getExecution(last.id, { includeData: true })).event === 'session.ended';
+    }, timeoutMs);
+  }
+
+  /**
+   * Waits until n8n's heap stopped shrinking (20-60 s): V8 collects an idle process's garbage
+   * some 10 s after it went quiet, and a baseline full of garbage (after the warm-up: 600+ MiB of
+   * heap, 1 GiB RSS on 2.41.1) hides the growth behind the collection.
+   */
+  async function quietHeap(): Promise<void> {
+    const t0 = Date.now();
+    let lowest = Infinity;
+    let calm = 0;
+    while (Date.now() - t0 < 60_000 && !(calm >= 5 && Date.now() - t0 >= 20_000)) {
+      const { used } = await heapMiB(n8n);
+      calm = used > lowest - 2 ? calm + 1 : 0;
+      lowest = Math.min(lowest, used);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
+  /**
+   * n8n's RSS growth while `run` runs, from a quiet heap: the peak (sampled every 100 ms), and how
+   * much of it is V8's young generation growing (under a burst of allocation Node 24's V8 grows it
+   * up to 128 MiB here, Node 20's to 32 MiB: committed once per process, reused after).
+   */
+  async function rssGrowth(run: () => Promise<void>) {
+    await quietHeap();
+    const pid = n8n.pid as number;
+    const before = await heapMiB(n8n);
+    const baseline = rssMiB(pid);
+    let peak = baseline;
+    let newSpace = before.newSpace;
+    const sampler = setInterval(() => {
+      try {
+        peak = Math.max(peak, rssMiB(pid));
+      } catch {
+        // the process is gone: the test fails anyway
+      }
+    }, 100);
+    const heapSampler = setInterval(() => void heapMiB(n8n).then((h) => (newSpace = Math.max(newSpace, h.newSpace)), () => undefined), 1000);
+    try {
+      await run();
+      newSpace = Math.max(newSpace, (await heapMiB(n8n)).newSpace);
+    } finally {
+      clearInterval(sampler);
+      clearInterval(heapSampler);
+    }
+    const youngGrowth = Number.isFinite(newSpace - before.newSpace) ? Math.max(0, newSpace - before.newSpace) : 0;
+    return { baseline, peak, growth: peak - baseline, youngGrowth, beyondYoung: peak - baseline - youngGrowth };
+  }
+
   test('3,000 finals flushed at once: executions start in order, the backlog is coalesced, RSS stays bounded', async () => {
     // Warm-up: n8n's first executions after a start load code and grow its heap; measure after them.
     const warm = await existingSession();
@@ -126,47 +205,51 @@ describe(`Kallglot Trigger flow control and memory on n8n ${E2E_N8N_VERSION}`, (
     const warmUp = await listenTo(warm, 'e2e: trigger (warm-up)');
     await waitFor('the warm-up stream', () => sandbox.openStreamCount(warm) === 1);
     await sandbox.sendFinals(warm, { count: 300, endWhenDone: true });
-    await waitFor('the warm-up end', async () => (await allItems(warmUp.wf.id)).some((i) => i.event === 'session.ended'), 120_000);
+    await ended(warmUp.wf.id, 120_000);
     await n8n.deactivate(warmUp.wf.id);
 
     const id = await existingSession();
     sandbox.startCall(id);
     const { wf } = await listenTo(id, 'e2e: trigger (flush)');
     await waitFor('the stream', () => sandbox.openStreamCount(id) === 1);
-    const pid = n8n.pid as number;
-    const baseline = rssMiB(pid);
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      try {
-        peak = Math.max(peak, rssMiB(pid));
-      } catch {
-        // the process is gone: the test fails below anyway
-      }
-    }, 100);
-    try {
+    const flush = await rssGrowth(async () => {
       await sandbox.sendFinals(id, { count: 3000, endWhenDone: true });
-      await timed('3,000 finals through n8n', () =>
-        waitFor('the ended item', async () => (await allItems(wf.id)).some((i) => i.event === 'session.ended'), 180_000),
-      );
-    } finally {
-      clearInterval(sampler);
-    }
+      await timed('3,000 finals through n8n', () => ended(wf.id, 180_000));
+    });
     const items = await allItems(wf.id);
-    const growth = peak - baseline;
-    console.log(
-      `[e2e ${E2E_N8N_VERSION}] 3,000-final flush: ${items.length} executions ` +
-        `(${items.filter((i) => i.event === 'session.batch').length} backlog batches), n8n RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MiB (+${growth.toFixed(0)} MiB)`,
-    );
     expect(sequencesOf(items)).toEqual(range(1, 3000));
     expect(items.at(-1)).toMatchObject({ event: 'session.ended' });
     expect(items.length).toBeLessThan(250); // all of them are listed
-    // The target is < 100 MiB; asserted generously (a loaded CI machine), the figure is logged.
-    // On 2.41.1 the growth swings between runs (+15, +339, +429 MiB for 58-59 executions) and
-    // its cause (n8n's own heap, or the 500-turn batch items it keeps) is not yet known: logged
-    // there, not asserted. What the trigger controls (every final once, in order, in fewer than
-    // 250 executions) is asserted above on both versions.
-    if (E2E_N8N_VERSION === '2.8.4') expect(growth).toBeLessThan(150);
     await n8n.deactivate(wf.id);
+
+    // Floor: n8n's own Webhook node, the same items (as many, as large), one execution at a time.
+    const path = `e2e-flush-floor-${randomUUID()}`;
+    const floorWf = await n8n.importWorkflow({
+      name: 'e2e: webhook floor (flush)',
+      nodes: [webhookNode(path, 'POST', 'lastNode'), { id: randomUUID(), name: 'No Operation', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [240, 0], parameters: {} }],
+      connections: { Webhook: { main: [[{ node: 'No Operation', type: 'main', index: 0 }]] } },
+      settings: { executionOrder: 'v1' },
+    });
+    await n8n.activate(floorWf.id);
+    const floor = await rssGrowth(async () => {
+      for (const item of items) {
+        const res = await n8n.fetch(`/webhook/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(item) });
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+    });
+    await n8n.deactivate(floorWf.id);
+
+    const mib = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(0)} MiB`;
+    console.log(
+      `[e2e ${E2E_N8N_VERSION}] 3,000-final flush: ${items.length} executions (${items.filter((i) => i.event === 'session.batch').length} backlog batches), ` +
+        `n8n RSS ${flush.baseline.toFixed(0)} → peak ${flush.peak.toFixed(0)} MiB (${mib(flush.growth)}; young generation ${mib(flush.youngGrowth)}, beyond it ${mib(flush.beyondYoung)}); ` +
+        `floor (Webhook node, same items): ${mib(floor.growth)} (young generation ${mib(floor.youngGrowth)}, beyond it ${mib(floor.beyondYoung)})`,
+    );
+    // The goal: < 100 MiB. What V8's young generation commits (at most its configured size, once
+    // per process, whatever allocates: the floor pays it when it comes first) is not memory the
+    // flush keeps; the rest is asserted on both versions (measured -32..+14 MiB, the floor +4..+14).
+    expect(flush.beyondYoung).toBeLessThan(100);
   });
 
   test('an existing session whose call starts after activation: the trigger waits, then its events arrive', async () => {
