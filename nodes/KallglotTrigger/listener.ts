@@ -39,10 +39,23 @@ export class SessionApiError extends Error {
 	}
 }
 
+/**
+ * Nothing was sent: what Kallglot said about the rate limit (X-RateLimit-Remaining 0 until
+ * X-RateLimit-Reset, contract §4) asks to wait `retryAfterMs` before the next request.
+ */
+export class RateLimitWait extends SessionApiError {
+	constructor(message: string, retryAfterMs: number) {
+		super(message, null, undefined, retryAfterMs);
+	}
+}
+
 export interface SessionApi {
 	/** `signal` aborts the call (and its retries) when the listener closes. */
 	create(signal?: AbortSignal): Promise<SessionResponse>;
-	/** `poll`: a fetch of a stream token, whose long waits (a 429's Retry-After) belong to the caller. */
+	/**
+	 * `poll`: a fetch of a stream token, whose long waits belong to the caller: a 429's Retry-After
+	 * (a SessionApiError with status 429), or a rate-limit wait before sending (a RateLimitWait).
+	 */
 	get(sessionId: string, signal?: AbortSignal, poll?: boolean): Promise<SessionResponse>;
 	end(sessionId: string): Promise<void>;
 }
@@ -252,7 +265,9 @@ export class SessionListener {
 					} catch (error) {
 						if (error instanceof SessionApiError && error.status === 404) return { kind: 'ended', reason: null };
 						// Waited out between polls, not within the attempt (its timeout would count a failure).
-						if (error instanceof SessionApiError && error.status === 429) return { kind: 'waiting', retryAfterMs: error.retryAfterMs };
+						if (error instanceof RateLimitWait || (error instanceof SessionApiError && error.status === 429)) {
+							return { kind: 'waiting', retryAfterMs: error.retryAfterMs };
+						}
 						const permanent = error instanceof SessionApiError && error.status !== null && PERMANENT_STATUSES.has(error.status);
 						throw Object.assign(new Error((error as Error).message), { permanent });
 					}

@@ -52,6 +52,15 @@ export interface RetryPolicy {
 	baseDelayMs: number;
 	/** A Retry-After longer than this fails now instead of holding the execution. */
 	maxDelayMs: number;
+	/**
+	 * For a caller bounded by its own timeout (the trigger's token fetch): the most this call
+	 * waits in all, paced waits and retry waits together. A retry wait that does not fit fails now
+	 * (a 429 with its Retry-After in `context.retryAfterMs`); a paced wait that does not fit (or is
+	 * over maxDelayMs) sends nothing and fails with the wait in `context.retryAfterMs` and
+	 * `context.paced`, for the caller to wait out. Default: no bound, and a paced wait over
+	 * maxDelayMs is not held (the request goes out).
+	 */
+	maxTotalDelayMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 60_000 };
@@ -156,6 +165,22 @@ function apiError(
 	});
 }
 
+/** A paced wait the caller waits out itself (RetryPolicy.maxTotalDelayMs): nothing was sent. */
+function pacedError(ctx: KallglotContext, waitMs: number, itemIndex?: number): NodeApiError {
+	const failure = new NodeApiError(
+		ctx.getNode(),
+		{ error: { code: 'rate_limit_paced', message: 'not sent: the rate limit window has no request left' } },
+		{
+			message: `Kallglot's rate limit asks to wait ${Math.ceil(waitMs)} ms before the next request (X-RateLimit-Remaining / X-RateLimit-Reset); nothing was sent`,
+			description: 'The request waits for the rate limit window to reset instead of collecting a 429.',
+			itemIndex,
+		},
+	);
+	failure.context.retryAfterMs = waitMs;
+	failure.context.paced = true;
+	return failure;
+}
+
 function networkError(ctx: KallglotContext, cause: unknown, itemIndex?: number): NodeApiError {
 	// Build the error from a sanitized summary: the raw error can carry request headers.
 	const raw = cause as { message?: string; code?: string; cause?: { code?: string } };
@@ -242,23 +267,31 @@ async function sendWithRetries(
 		...(request.signal ? { abortSignal: request.signal } : {}),
 	};
 	const pacer = request.pacer ?? pacers.get(this);
+	/** Waited so far in this call (paced and retry waits), against policy.maxTotalDelayMs. */
+	let waited = 0;
+	const inBudget = (ms: number) => waited + ms <= (policy.maxTotalDelayMs ?? Infinity);
 	const pause = async (ms: number) => {
 		await sleep(ms);
+		waited += ms;
 		if (request.signal?.aborted) throw networkError(this, new Error('request cancelled'), request.itemIndex);
 	};
 
 	for (let attempt = 0; ; attempt++) {
 		let response: { body: unknown; headers: unknown; statusCode: number };
-		// A wait longer than the policy allows is not held here: the request goes out, and a 429
-		// answer fails fast with Kallglot's own Retry-After.
 		const paced = pacer?.delayMs() ?? 0;
-		if (paced > 0 && paced <= policy.maxDelayMs) await pause(paced);
+		if (paced > 0) {
+			if (paced <= policy.maxDelayMs && inBudget(paced)) await pause(paced);
+			else if (policy.maxTotalDelayMs !== undefined) throw pacedError(this, paced, request.itemIndex);
+			// Otherwise a wait longer than the policy allows is not held here: the request goes out,
+			// and a 429 answer fails fast with Kallglot's own Retry-After.
+		}
 		try {
 			response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options);
 			pacer?.observe(response.headers);
 		} catch (error) {
-			if (attempt < policy.maxRetries && !request.signal?.aborted) {
-				await pause(backoffMs(attempt, policy));
+			const backoff = backoffMs(attempt, policy);
+			if (attempt < policy.maxRetries && inBudget(backoff) && !request.signal?.aborted) {
+				await pause(backoff);
 				continue;
 			}
 			throw networkError(this, error, request.itemIndex);
@@ -272,7 +305,7 @@ async function sendWithRetries(
 		const wait = retryDelayHint(header(response.headers, wireHeaders.retryAfter), error?.retry_after);
 		const retryable = retryOn.has(status) && (status !== 409 || error?.code === 'idempotency_conflict');
 		const delay = wait ?? backoffMs(attempt, policy);
-		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && !request.signal?.aborted) {
+		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && inBudget(delay) && !request.signal?.aborted) {
 			await pause(delay);
 			continue;
 		}

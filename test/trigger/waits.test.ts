@@ -2,7 +2,8 @@
  * What the README promises about waiting (Trigger → Execution order and flow control; Sessions
  * that are not live yet): an execution that never reports its end holds the queue for at most
  * 10 minutes, and a session that is not live is polled every 1 s, doubling to 15 s, with responses
- * reused for 1 s and 429s waited out per Retry-After.
+ * reused for 1 s and 429s waited out per Retry-After; and polls pace on X-RateLimit-Remaining /
+ * X-RateLimit-Reset (nothing sent before the reset, a long wait waited out between polls).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -217,4 +218,85 @@ describe('a session that is not live yet is polled every 1 s, doubling to 15 s',
 			expect(t.errors).toHaveLength(0);
 		}, 60_000);
 	});
+});
+
+describe('polls pace on the rate-limit headers (real TriggerContext, sandbox with a fixed-window limit per key)', () => {
+	const gets = (id: string) => sandbox!.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
+	const streamOpened = (id: string) => (sandbox!.handshakes.some((h) => h.sessionId === id && h.status === 101) ? true : undefined);
+	/** What the connect attempts logged that would mean a failed one. */
+	const failures = (lines: string[]) => lines.filter((l) => /failed|timed? ?out|took longer/i.test(l));
+
+	/** Creates a session with the test's own request, which counts against the key's window. */
+	async function createLimited(sb: KallglotSandbox): Promise<{ id: string; remaining: number; resetAt: number }> {
+		const response = await fetch(`${sb.baseUrl}/sessions`, {
+			method: 'POST',
+			headers: { Authorization: `Bearer ${sb.apiKey}`, 'Content-Type': 'application/json' },
+			body: JSON.stringify({ mode: 'bidirectional_translation' }),
+		});
+		const { id } = (await response.json()) as { id: string };
+		const remaining = Number(response.headers.get('x-ratelimit-remaining'));
+		return { id, remaining, resetAt: Number(response.headers.get('x-ratelimit-reset')) * 1000 };
+	}
+
+	test('1 request per 5 s: after each answer with X-RateLimit-Remaining 0, nothing is sent before its X-RateLimit-Reset; no 429, no failed attempt; the stream opens once the call starts', async () => {
+		const WINDOW_MS = 5000;
+		sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true, rateLimit: { limit: 1, windowMs: WINDOW_MS } });
+		const sb = sandbox;
+		const created = await createLimited(sb);
+		// The sandbox reports the window used up, with its reset a few seconds ahead.
+		expect(created.remaining).toBe(0);
+		expect(created.resetAt - Date.now()).toBeGreaterThan(2000);
+		// A known state: the trigger starts in a window of its own (the create used this one up).
+		await waitFor(() => (Date.now() >= created.resetAt ? true : undefined), 2 * WINDOW_MS, 'the create’s window to reset');
+		sb.clearRequests();
+		const logsBefore = logLines.length;
+
+		const t = await listen(sb, created.id);
+		// With a limit of 1, every answer says Remaining 0: each next GET has to wait for the reset.
+		await waitFor(() => (gets(created.id).length >= 3 ? true : undefined), 40_000, 'three GETs');
+		sb.startCall(created.id);
+		await waitFor(() => streamOpened(created.id), 40_000, 'the stream');
+		await sb.sendFinals(created.id, { count: 1, endWhenDone: true });
+		const items = await t.waitForItems(2);
+		expect(items.map((i) => i.event)).toEqual(['transcript.final', 'session.ended']);
+
+		const requests = sb.requests;
+		expect(requests.filter((r) => r.status === 429)).toEqual([]);
+		expect(requests.every((r) => r.method === 'GET' && r.path === `/v1/sessions/${created.id}` && r.status === 200)).toBe(true);
+		// Each 200 opened a window of its own (a second request in one would have been a 429), whose
+		// X-RateLimit-Reset was ceil((arrival + window) / 1 s) or later.
+		for (let k = 1; k < requests.length; k++) {
+			const reset = Math.ceil((requests[k - 1].at + WINDOW_MS) / 1000) * 1000;
+			expect(requests[k].at).toBeGreaterThanOrEqual(reset - EARLY_MS);
+		}
+		expect(failures(logLines.slice(logsBefore))).toEqual([]);
+		expect(t.errors).toHaveLength(0);
+	}, 90_000);
+
+	test('a reset further ahead than the 10 s connect timeout is waited out between polls: the next GET goes out at the reset, no 429, no failed attempt', async () => {
+		const WINDOW_MS = 18_000;
+		sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true, rateLimit: { limit: 2, windowMs: WINDOW_MS } });
+		const sb = sandbox;
+		const created = await createLimited(sb);
+		expect(created.remaining).toBe(1);
+		const logsBefore = logLines.length;
+		const t = await listen(sb, created.id);
+		// The trigger's first GET used up the window the create opened: its answer said Remaining 0
+		// with the create's reset, about 18 s ahead; the poll that asks again comes 1 s + 2 s later.
+		const [first] = gets(created.id);
+		expect(first.status).toBe(200);
+		sb.startCall(created.id);
+		await waitFor(() => streamOpened(created.id), 40_000, 'the stream');
+		const [, next] = gets(created.id);
+		expect(next.at).toBeGreaterThanOrEqual(created.resetAt - EARLY_MS);
+		expect(next.status).toBe(200);
+		expect(gets(created.id)).toHaveLength(2); // the GET at the reset brought the stream
+		expect(sb.requests.filter((r) => r.status === 429)).toEqual([]);
+		const lines = logLines.slice(logsBefore);
+		// The wait for the reset was handed to the client's poll, not slept inside the token fetch.
+		const announced = lines.map((l) => Number(/not live yet; checking again in (\d+) ms/.exec(l)?.[1] ?? 0));
+		expect(Math.max(...announced)).toBeGreaterThan(10_000);
+		expect(failures(lines)).toEqual([]);
+		expect(t.errors).toHaveLength(0);
+	}, 60_000);
 });
