@@ -2,7 +2,7 @@
  * close() during connect, during backoff and while streaming: idempotent, sockets closed on the
  * server side, no callback afterwards, no timer or socket left behind.
  */
-import { KallglotSandbox } from '../../sandbox';
+import type { KallglotSandbox } from '../../sandbox';
 import { KallglotStreamClient, type EndpointResult } from '../../nodes/shared/stream/client';
 import { StreamClientError } from '../../nodes/shared/stream/errors';
 import {
@@ -12,19 +12,15 @@ import {
 	recorder,
 	recordingClient,
 	restResolver,
+	sandboxPerFile,
 	sleep,
 	waitFor,
 	type Recorder,
 } from './helpers';
 
 let sandbox: KallglotSandbox;
-
-beforeAll(async () => {
-	sandbox = await KallglotSandbox.start();
-});
-afterAll(async () => {
-	await sandbox.close();
-});
+// close() is what these tests check: each closes its clients itself, none is tracked
+sandboxPerFile((started) => (sandbox = started));
 
 const clean = { timers: [], socketListeners: null, retiringSockets: 0 };
 

@@ -3,8 +3,7 @@
  * unknown events, throwing callbacks, secrets in logs.
  */
 import { createServer } from 'node:net';
-import { BILINGUAL_CALL, KallglotSandbox, expectedCallFrames } from '../../sandbox';
-import { KallglotStreamClient } from '../../nodes/shared/stream/client';
+import { BILINGUAL_CALL, expectedCallFrames, type KallglotSandbox } from '../../sandbox';
 import { StreamClientError } from '../../nodes/shared/stream/errors';
 import type { StreamEvent } from '../../nodes/shared/wire';
 import {
@@ -16,6 +15,7 @@ import {
 	recorder,
 	recordingClient,
 	restResolver,
+	sandboxPerFile,
 	secretsOf,
 	serverSockets,
 	sleep,
@@ -23,18 +23,7 @@ import {
 } from './helpers';
 
 let sandbox: KallglotSandbox;
-const clients: KallglotStreamClient[] = [];
-const track = <T extends KallglotStreamClient>(c: T): T => (clients.push(c), c);
-
-beforeAll(async () => {
-	sandbox = await KallglotSandbox.start();
-});
-afterEach(async () => {
-	await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-	await sandbox.close();
-});
+const track = sandboxPerFile((started) => (sandbox = started));
 
 /** Our event vocabulary, reduced to what the script defines. */
 function project(e: StreamEvent) {

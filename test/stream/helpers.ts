@@ -113,6 +113,27 @@ export function recordingClient(
 	});
 }
 
+/**
+ * The hooks of a stream test file: one sandbox for the whole file, handed to `onStarted` once it
+ * listens and closed after the last test, and every client passed to the returned `track` closed
+ * after each test.
+ */
+export function sandboxPerFile(onStarted: (sandbox: KallglotSandbox) => void): <T extends KallglotStreamClient>(client: T) => T {
+	let sandbox: KallglotSandbox | undefined;
+	const clients: KallglotStreamClient[] = [];
+	beforeAll(async () => {
+		sandbox = await KallglotSandbox.start();
+		onStarted(sandbox);
+	});
+	afterEach(async () => {
+		await Promise.all(clients.splice(0).map((c) => c.close()));
+	});
+	afterAll(async () => {
+		await sandbox?.close();
+	});
+	return (client) => (clients.push(client), client);
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function waitFor(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {

@@ -2,8 +2,8 @@
  * Reconnects against the Kallglot sandbox: drops with fresh tokens and replay de-duplication,
  * keepalive death, session end, give-up, 401 on reconnect, permanent resolver errors.
  */
-import { KallglotSandbox, expectedCallFrames } from '../../sandbox';
-import { FIRST_RETRY_MAX_MS, KallglotStreamClient, type EndpointResult } from '../../nodes/shared/stream/client';
+import { expectedCallFrames, type KallglotSandbox } from '../../sandbox';
+import { FIRST_RETRY_MAX_MS, type EndpointResult } from '../../nodes/shared/stream/client';
 import {
 	ResolveError,
 	api,
@@ -13,6 +13,7 @@ import {
 	recorder,
 	recordingClient,
 	restResolver,
+	sandboxPerFile,
 	secretsOf,
 	serverSockets,
 	sleep,
@@ -20,18 +21,7 @@ import {
 } from './helpers';
 
 let sandbox: KallglotSandbox;
-const clients: KallglotStreamClient[] = [];
-const track = <T extends KallglotStreamClient>(c: T): T => (clients.push(c), c);
-
-beforeAll(async () => {
-	sandbox = await KallglotSandbox.start();
-});
-afterEach(async () => {
-	await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-	await sandbox.close();
-});
+const track = sandboxPerFile((started) => (sandbox = started));
 
 const transcriptKeys = (events: { type: string }[]) =>
 	events
