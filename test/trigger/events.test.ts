@@ -1,23 +1,14 @@
-import { BILINGUAL_CALL, KallglotSandbox } from '../../sandbox';
-import { activateTrigger, logLines, type ActiveTrigger } from '../helpers/trigger';
+import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';
+import { activateTrigger, logLines } from '../helpers/trigger';
+import { sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
-let trigger: ActiveTrigger | undefined;
+const track = sandboxPerTest((started) => (sandbox = started));
 const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl });
 const onlySession = () => [...sandbox.sessions.keys()].at(-1) as string;
 
-beforeEach(async () => {
-	sandbox = await KallglotSandbox.start();
-});
-afterEach(async () => {
-	await trigger?.close();
-	trigger = undefined;
-	await sandbox.close();
-});
-
 async function listen(parameters: Record<string, unknown>) {
-	trigger = await activateTrigger({ parameters: { sessionSource: 'create', mode: 'bidirectional_translation', ...parameters } as never, credentials: credentials() });
-	return trigger;
+	return track(await activateTrigger({ parameters: { sessionSource: 'create', mode: 'bidirectional_translation', ...parameters } as never, credentials: credentials() }));
 }
 
 const finals = BILINGUAL_CALL.map((u, index) => ({ ...u, sequence: index + 1 }));

@@ -3,36 +3,20 @@
  * memory of emitted finals that outlives the trigger instance (workflow static data).
  */
 import type { IDataObject } from 'n8n-workflow';
-import { BILINGUAL_CALL, KallglotSandbox } from '../../sandbox';
+import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';
 import { EMITTED_MAX_RECENT, EMITTED_MAX_SESSIONS, EmittedFinals } from '../../nodes/shared/stream/emitted';
-import { activateTrigger, waitFor, type ActiveTrigger } from '../helpers/trigger';
+import { activateTrigger, waitFor } from '../helpers/trigger';
+import { createSessionId, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
-const triggers: ActiveTrigger[] = [];
+const track = sandboxPerTest((started) => (sandbox = started));
 const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeEach(async () => {
-	sandbox = await KallglotSandbox.start();
-});
-afterEach(async () => {
-	for (const t of triggers.splice(0)) await t.close();
-	await sandbox.close();
-});
-
-async function createSession(): Promise<string> {
-	const response = await fetch(`${sandbox.baseUrl}/sessions`, {
-		method: 'POST',
-		headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
-		body: JSON.stringify({ mode: 'bidirectional_translation' }),
-	});
-	return ((await response.json()) as { id: string }).id;
-}
+const createSession = () => createSessionId(sandbox);
 
 async function listen(sessionId: string, extra: Record<string, unknown> = {}, more: { staticData?: IDataObject; autoFinish?: boolean } = {}) {
-	const t = await activateTrigger({ parameters: { sessionSource: 'existing', sessionId, ...extra } as never, credentials: credentials(), ...more });
-	triggers.push(t);
-	return t;
+	return track(await activateTrigger({ parameters: { sessionSource: 'existing', sessionId, ...extra } as never, credentials: credentials(), ...more }));
 }
 
 /** Every final sequence the executions carried, flattening batches, in execution order. */
@@ -162,8 +146,7 @@ describe('the memory of emitted finals outlives the instance', () => {
 		await active.waitForItems(1);
 		await active.close();
 		sandbox.setStreamFaults(id, { replayOnReconnect: 1 });
-		const manual = await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials(), mode: 'manual', staticData });
-		triggers.push(manual);
+		const manual = track(await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials(), mode: 'manual', staticData }));
 		const [item] = await manual.waitForItems(1);
 		expect(item).toMatchObject({ event: 'transcript.final', sequence: 1 });
 	});

@@ -1,40 +1,26 @@
 import { TriggerCloseError } from 'n8n-workflow';
 
-import { KallglotSandbox } from '../../sandbox';
-import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
+import type { KallglotSandbox } from '../../sandbox';
+import { activateTrigger, logLines, waitFor } from '../helpers/trigger';
+import { createSessionId, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
-let trigger: ActiveTrigger | undefined;
+const track = sandboxPerTest((started) => (sandbox = started));
 const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl });
 const lastSession = () => [...sandbox.sessions.keys()].at(-1) as string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeEach(async () => {
-	sandbox = await KallglotSandbox.start();
-});
-afterEach(async () => {
-	await trigger?.close();
-	trigger = undefined;
-	await sandbox.close();
-});
-
 async function listen(parameters: Record<string, unknown>, mode: 'trigger' | 'manual' = 'trigger') {
-	trigger = await activateTrigger({
-		parameters: { sessionSource: 'create', mode: 'bidirectional_translation', ...parameters } as never,
-		credentials: credentials(),
-		mode,
-	});
-	return trigger;
+	return track(
+		await activateTrigger({
+			parameters: { sessionSource: 'create', mode: 'bidirectional_translation', ...parameters } as never,
+			credentials: credentials(),
+			mode,
+		}),
+	);
 }
 
-async function createSessionDirectly(): Promise<string> {
-	const response = await fetch(`${sandbox.baseUrl}/sessions`, {
-		method: 'POST',
-		headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
-		body: JSON.stringify({ mode: 'bidirectional_translation' }),
-	});
-	return ((await response.json()) as { id: string }).id;
-}
+const createSessionDirectly = () => createSessionId(sandbox);
 
 describe('activation fails with a NodeOperationError that says what to fix', () => {
 	test('a wrong API key', async () => {
@@ -82,8 +68,7 @@ describe('activation fails with a NodeOperationError that says what to fix', () 
 describe('the stream survives the network', () => {
 	test('an existing session: token fetched with GET, events flow', async () => {
 		const id = await createSessionDirectly();
-		const t = await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials() });
-		trigger = t;
+		const t = track(await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials() }));
 		expect(sandbox.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`)).toHaveLength(1);
 		await sandbox.play(id, { intervalMs: 5 });
 		await t.waitForItems(8);

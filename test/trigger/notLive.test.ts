@@ -2,40 +2,24 @@
  * Sessions that are not live yet (contract §5.2: `stream` only for active sessions), and how the
  * end is reported when the stream closes without a session.ended frame.
  */
-import { BILINGUAL_CALL, KallglotSandbox } from '../../sandbox';
+import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';
 import { STREAM_CLOSED_REASON } from '../../nodes/KallglotTrigger/listener';
 import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
 import { serverSockets } from '../stream/helpers';
+import { createSessionId, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
-let trigger: ActiveTrigger | undefined;
+const track = sandboxPerTest((started) => (sandbox = started), { streamOnlyWhileActive: true });
 const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeEach(async () => {
-	sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true });
-});
-afterEach(async () => {
-	await trigger?.close();
-	trigger = undefined;
-	await sandbox.close();
-});
-
-async function createSessionDirectly(): Promise<string> {
-	const response = await fetch(`${sandbox.baseUrl}/sessions`, {
-		method: 'POST',
-		headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
-		body: JSON.stringify({ mode: 'bidirectional_translation' }),
-	});
-	return ((await response.json()) as { id: string }).id;
-}
+const createSessionDirectly = () => createSessionId(sandbox);
 
 const gets = (id: string) => sandbox.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
 const accepted = (id: string) => sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 101);
 
 async function listenTo(id: string): Promise<ActiveTrigger> {
-	trigger = await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials() });
-	return trigger;
+	return track(await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials() }));
 }
 
 describe('an existing session whose call has not started', () => {
