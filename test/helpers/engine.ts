@@ -150,16 +150,23 @@ export interface RunOptions {
 	mode?: WorkflowExecuteMode;
 }
 
-/** Executes one Kallglot node as a workflow through n8n-core's WorkflowExecute. */
-export async function runKallglotNode(options: RunOptions): Promise<NodeRun> {
-	const node: INode = {
+/** The Kallglot (action) node of a test workflow, with the test credential. */
+function kallglotNode(parameters: INode['parameters']): INode {
+	return {
 		id: 'kallglot-node',
 		name: 'Kallglot',
 		type: `${PACKAGE}.kallglot`,
 		typeVersion: 1,
 		position: [0, 0],
-		parameters: options.parameters,
+		parameters,
 		credentials: { kallglotApi: { id: '1', name: 'Kallglot account' } },
+	};
+}
+
+/** Executes one Kallglot node as a workflow through n8n-core's WorkflowExecute. */
+export async function runKallglotNode(options: RunOptions): Promise<NodeRun> {
+	const node: INode = {
+		...kallglotNode(options.parameters),
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 		...(options.onError ? { onError: options.onError } : {}),
 	};
@@ -191,15 +198,7 @@ export async function runKallglotNode(options: RunOptions): Promise<NodeRun> {
 
 /** A real LoadOptionsContext for the Kallglot node, as the editor uses for list search. */
 export function loadOptionsContext(parameters: INode['parameters'], credentials: ICredentialDataDecryptedObject) {
-	const node: INode = {
-		id: 'kallglot-node',
-		name: 'Kallglot',
-		type: `${PACKAGE}.kallglot`,
-		typeVersion: 1,
-		position: [0, 0],
-		parameters,
-		credentials: { kallglotApi: { id: '1', name: 'Kallglot account' } },
-	};
+	const node = kallglotNode(parameters);
 	const workflow = new Workflow({ id: 'test', nodes: [node], connections: {}, active: false, nodeTypes: new TestNodeTypes() });
 	return new LoadOptionsContext(workflow, node, additionalDataFor({ kallglotApi: credentials }), 'parameters.agent');
 }
