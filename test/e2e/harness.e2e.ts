@@ -6,7 +6,7 @@
 import { randomUUID } from 'crypto';
 
 import type { N8nInstance } from '../../scripts/n8n/harness';
-import { E2E_N8N_VERSION, startSignedInN8n, timed, webhookNode } from './helpers/n8n';
+import { E2E_N8N_VERSION, manualTriggerNode, setNode, startSignedInN8n, timed, webhookNode } from './helpers/n8n';
 
 describe(`harness on n8n ${E2E_N8N_VERSION}`, () => {
   let n8n: N8nInstance;
@@ -23,15 +23,8 @@ describe(`harness on n8n ${E2E_N8N_VERSION}`, () => {
     const wf = await n8n.importWorkflow({
       name: 'harness: manual -> set',
       nodes: [
-        { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-        {
-          id: randomUUID(),
-          name: 'Set',
-          type: 'n8n-nodes-base.set',
-          typeVersion: 3.4,
-          position: [240, 0],
-          parameters: { assignments: { assignments: [{ id: randomUUID(), name: 'hello', value: 'world', type: 'string' }] }, options: {} },
-        },
+        manualTriggerNode(),
+        setNode('Set', [240, 0], { hello: 'world' }),
       ],
       connections: { Manual: { main: [[{ node: 'Set', type: 'main', index: 0 }]] } },
     });

@@ -7,8 +7,8 @@ import { randomUUID } from 'crypto';
 
 import type { N8nInstance } from '../../scripts/n8n/harness';
 import { KallglotSandbox } from '../../sandbox';
-import { sandboxCredential, waitFor, type CredentialRef } from './helpers/kallglot';
-import { E2E_N8N_VERSION, NODE_TYPES, startSignedInN8n, timed } from './helpers/n8n';
+import { kallglotNode, sandboxCredential, waitFor, type CredentialRef } from './helpers/kallglot';
+import { E2E_N8N_VERSION, manualTriggerNode, NODE_TYPES, setNode, startSignedInN8n, timed } from './helpers/n8n';
 
 describe(`Kallglot recordings and analysis on n8n ${E2E_N8N_VERSION}`, () => {
   let n8n: N8nInstance;
@@ -43,35 +43,13 @@ describe(`Kallglot recordings and analysis on n8n ${E2E_N8N_VERSION}`, () => {
 
   test('Download Recording gives n8n binary data with the served bytes; Create Analysis waits for the result', async () => {
     const { sessionId, recordingId } = await recordedCall();
-    const node = (name: string, position: [number, number], parameters: Record<string, unknown>) => ({
-      id: randomUUID(),
-      name,
-      type: NODE_TYPES.action,
-      typeVersion: 1,
-      position,
-      parameters,
-      credentials: { kallglotApi: credential },
-    });
+    const node = (name: string, position: [number, number], parameters: Record<string, unknown>) =>
+      kallglotNode(NODE_TYPES.action, name, position, credential, parameters);
     const wf = await n8n.importWorkflow({
       name: 'e2e: recording and analysis',
       nodes: [
-        { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-        {
-          id: randomUUID(),
-          name: 'Call',
-          type: 'n8n-nodes-base.set',
-          typeVersion: 3.4,
-          position: [220, 0],
-          parameters: {
-            assignments: {
-              assignments: [
-                { id: randomUUID(), name: 'sessionId', value: sessionId, type: 'string' },
-                { id: randomUUID(), name: 'recordingId', value: recordingId, type: 'string' },
-              ],
-            },
-            options: {},
-          },
-        },
+        manualTriggerNode(),
+        setNode('Call', [220, 0], { sessionId, recordingId }),
         node('Download Recording', [440, -120], {
           resource: 'recording',
           operation: 'download',

@@ -10,8 +10,8 @@ import { randomUUID } from 'crypto';
 
 import { startQueueCluster, type N8nExecution, type N8nInstance, type QueueCluster } from '../../scripts/n8n/harness';
 import { KallglotSandbox } from '../../sandbox';
-import { WEBHOOK_CREDENTIAL_TYPE, webhookTriggerItem, webhookTriggerWorkflow } from './helpers/kallglot';
-import { CREDENTIAL_TYPE, E2E_N8N_VERSION, getInstall, inCI, NODE_TYPES, timed, webhookNode } from './helpers/n8n';
+import { kallglotNode, WEBHOOK_CREDENTIAL_TYPE, webhookTriggerItem, webhookTriggerWorkflow } from './helpers/kallglot';
+import { CREDENTIAL_TYPE, E2E_N8N_VERSION, getInstall, inCI, NODE_TYPES, setNode, timed, webhookNode } from './helpers/n8n';
 
 /** "Worker started execution N" in one of the workers' logs since `offsets`: which worker ran which execution. */
 function workerOf(cluster: QueueCluster, offsets: number[], executionId: string | number): string[] {
@@ -94,17 +94,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
       name: 'queue: webhook -> set',
       nodes: [
         webhookNode(path, 'POST', 'onReceived'),
-        {
-          id: randomUUID(),
-          name: 'Set',
-          type: 'n8n-nodes-base.set',
-          typeVersion: 3.4,
-          position: [240, 0],
-          parameters: {
-            assignments: { assignments: [{ id: randomUUID(), name: 'greeting', value: '={{ "hello " + $json.body.who }}', type: 'string' }] },
-            options: {},
-          },
-        },
+        setNode('Set', [240, 0], { greeting: '={{ "hello " + $json.body.who }}' }),
       ],
       connections: { Webhook: { main: [[{ node: 'Set', type: 'main', index: 0 }]] } },
       settings: { executionOrder: 'v1' },
@@ -140,26 +130,18 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
       {
         name: 'queue: Kallglot Trigger',
         nodes: [
-          {
-            id: randomUUID(),
-            name: 'Kallglot Trigger',
-            type: NODE_TYPES.trigger,
-            typeVersion: 1,
-            position: [0, 0],
-            credentials: { kallglotApi: credential },
-            parameters: {
-              sessionSource: 'create',
-              afterSessionEnds: 'stop',
-              mode: 'bidirectional_translation',
-              sourceLanguage: 'es',
-              targetLanguage: 'en',
-              routing: 'default',
-              events: ['finals', 'ended'],
-              emitAs: 'event',
-              filters: {},
-              options: {},
-            },
-          },
+          kallglotNode(NODE_TYPES.trigger, 'Kallglot Trigger', [0, 0], credential, {
+            sessionSource: 'create',
+            afterSessionEnds: 'stop',
+            mode: 'bidirectional_translation',
+            sourceLanguage: 'es',
+            targetLanguage: 'en',
+            routing: 'default',
+            events: ['finals', 'ended'],
+            emitAs: 'event',
+            filters: {},
+            options: {},
+          }),
         ],
         connections: {},
         settings: { executionOrder: 'v1' },
@@ -218,24 +200,16 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
         name: 'queue: webhook -> Kallglot Session Create',
         nodes: [
           webhookNode(path, 'POST', 'lastNode'),
-          {
-            id: randomUUID(),
-            name: 'Create Session',
-            type: NODE_TYPES.action,
-            typeVersion: 1,
-            position: [240, 0],
-            credentials: { kallglotApi: credential },
-            parameters: {
-              resource: 'session',
-              operation: 'create',
-              mode: 'bidirectional_translation',
-              sourceLanguage: 'es',
-              targetLanguage: 'en',
-              routing: 'default',
-              // (not `caller`: n8n 2.41.1's expression sandbox refuses a property of that name)
-              metadata: { entry: [{ key: 'customer', value: '={{ $json.body.customer }}' }] },
-            },
-          },
+          kallglotNode(NODE_TYPES.action, 'Create Session', [240, 0], credential, {
+            resource: 'session',
+            operation: 'create',
+            mode: 'bidirectional_translation',
+            sourceLanguage: 'es',
+            targetLanguage: 'en',
+            routing: 'default',
+            // (not `caller`: n8n 2.41.1's expression sandbox refuses a property of that name)
+            metadata: { entry: [{ key: 'customer', value: '={{ $json.body.customer }}' }] },
+          }),
         ],
         connections: { Webhook: { main: [[{ node: 'Create Session', type: 'main', index: 0 }]] } },
         settings: { executionOrder: 'v1' },

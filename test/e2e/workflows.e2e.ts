@@ -5,12 +5,10 @@
  * - Kallglot Trigger published: one execution per final transcript + one for session.ended, in
  *   order with their translations; unpublishing closes the stream and ends the created session.
  */
-import { randomUUID } from 'crypto';
-
 import type { N8nInstance } from '../../scripts/n8n/harness';
 import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
-import { E2E_N8N_VERSION, NODE_TYPES, startSignedInN8n, timed } from './helpers/n8n';
-import { sandboxCredential, triggerItems, triggerWorkflow, waitFor, waitForListenedSession, type CredentialRef } from './helpers/kallglot';
+import { E2E_N8N_VERSION, manualTriggerNode, NODE_TYPES, setNode, startSignedInN8n, timed } from './helpers/n8n';
+import { kallglotNode, sandboxCredential, triggerItems, triggerWorkflow, waitFor, waitForListenedSession, type CredentialRef } from './helpers/kallglot';
 
 describe(`Kallglot workflows on n8n ${E2E_N8N_VERSION}`, () => {
   let n8n: N8nInstance;
@@ -32,47 +30,24 @@ describe(`Kallglot workflows on n8n ${E2E_N8N_VERSION}`, () => {
     const wf = await n8n.importWorkflow({
       name: 'e2e: create session',
       nodes: [
-        { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-        {
-          id: randomUUID(),
-          name: 'CRM Contact',
-          type: 'n8n-nodes-base.set',
-          typeVersion: 3.4,
-          position: [220, 0],
-          parameters: {
-            assignments: {
-              assignments: [
-                { id: randomUUID(), name: 'crmId', value: 'C-4242', type: 'string' },
-                { id: randomUUID(), name: 'campaign', value: 'spring-recall', type: 'string' },
-              ],
-            },
-            options: {},
+        manualTriggerNode(),
+        setNode('CRM Contact', [220, 0], { crmId: 'C-4242', campaign: 'spring-recall' }),
+        kallglotNode(NODE_TYPES.action, 'Create Session', [440, 0], credential, {
+          resource: 'session',
+          operation: 'create',
+          mode: 'ai_agent',
+          agent: { __rl: true, mode: 'list', value: SANDBOX_AGENT_ID },
+          routing: 'phoneNumber',
+          phoneNumber: '+14155551234',
+          direction: 'outbound',
+          metadata: {
+            entry: [
+              { key: 'crm_id', value: '={{ $json.crmId }}' },
+              { key: 'campaign', value: '={{ $json.campaign }}' },
+            ],
           },
-        },
-        {
-          id: randomUUID(),
-          name: 'Create Session',
-          type: NODE_TYPES.action,
-          typeVersion: 1,
-          position: [440, 0],
-          parameters: {
-            resource: 'session',
-            operation: 'create',
-            mode: 'ai_agent',
-            agent: { __rl: true, mode: 'list', value: SANDBOX_AGENT_ID },
-            routing: 'phoneNumber',
-            phoneNumber: '+14155551234',
-            direction: 'outbound',
-            metadata: {
-              entry: [
-                { key: 'crm_id', value: '={{ $json.crmId }}' },
-                { key: 'campaign', value: '={{ $json.campaign }}' },
-              ],
-            },
-            additionalOptions: { idempotencyKey: "={{ 'e2e-' + $json.crmId }}" },
-          },
-          credentials: { kallglotApi: credential },
-        },
+          additionalOptions: { idempotencyKey: "={{ 'e2e-' + $json.crmId }}" },
+        }),
       ],
       connections: {
         Manual: { main: [[{ node: 'CRM Contact', type: 'main', index: 0 }]] },

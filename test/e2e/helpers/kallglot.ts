@@ -32,20 +32,17 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
+/** One of our nodes (`type`: a NODE_TYPES value) with the Kallglot API credential `credential`. */
+export function kallglotNode(type: string, name: string, position: [number, number], credential: CredentialRef, parameters: Record<string, unknown>) {
+  return { id: randomUUID(), name, type, typeVersion: 1, position, parameters, credentials: { [CREDENTIAL_TYPE]: credential } };
+}
+
 /** A workflow with a single Kallglot Trigger (parameters merged over "create a session, default events"). */
 export function triggerWorkflow(credential: CredentialRef, parameters: Record<string, unknown> = {}, name = 'e2e: Kallglot Trigger'): WorkflowJson {
   return {
     name,
     nodes: [
-      {
-        id: randomUUID(),
-        name: 'Kallglot Trigger',
-        type: NODE_TYPES.trigger,
-        typeVersion: 1,
-        position: [0, 0],
-        parameters: { sessionSource: 'create', ...parameters },
-        credentials: { [CREDENTIAL_TYPE]: credential },
-      },
+      kallglotNode(NODE_TYPES.trigger, 'Kallglot Trigger', [0, 0], credential, { sessionSource: 'create', ...parameters }),
       {
         id: randomUUID(),
         name: 'No Operation',

@@ -127,6 +127,26 @@ export function registered<T extends { name: string }>(list: T[], name: string, 
   return found;
 }
 
+/** n8n's Manual Trigger, named "Manual", for workflows the tests run through REST. */
+export function manualTriggerNode() {
+  return { id: randomUUID(), name: 'Manual', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
+}
+
+/** n8n's Edit Fields (Set) node (3.4) setting each of `fields` as a string; values may be expressions. */
+export function setNode(name: string, position: [number, number], fields: Record<string, string>) {
+  return {
+    id: randomUUID(),
+    name,
+    type: 'n8n-nodes-base.set',
+    typeVersion: 3.4,
+    position,
+    parameters: {
+      assignments: { assignments: Object.entries(fields).map(([field, value]) => ({ id: randomUUID(), name: field, value, type: 'string' })) },
+      options: {},
+    },
+  };
+}
+
 /** A Webhook trigger node at `path` (n8n 2.x shape), for workflows the tests start over HTTP. */
 export function webhookNode(path: string, httpMethod: 'GET' | 'POST', responseMode: 'onReceived' | 'lastNode') {
   return {
