@@ -176,7 +176,7 @@ export const properties: INodeProperties[] = [
 				default: 100,
 				typeOptions: { minValue: 1 },
 				description:
-					'Items waiting for their execution. When more are waiting, the backlog is coalesced into session.batch items (in order, nothing dropped) and counted on the session.ended item.',
+					'Items waiting for their execution. When more are waiting, the backlog is coalesced into session.batch items (in order, nothing dropped, counted on the session.ended item), and so is whatever waits until the backlog has drained.',
 			},
 			{
 				displayName: 'Max Reconnect Attempts',

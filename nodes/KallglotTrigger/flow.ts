@@ -1,9 +1,13 @@
 /**
  * Execution flow control: items start executions in the order they arrived, at most
  * `concurrency` at a time (the next one starts when an earlier execution finished: n8n's deferred
- * donePromise). Items waiting meanwhile are queued; when `maxQueued` are waiting, the backlog is
- * coalesced into `session.batch` items (in order, at most BATCH_MAX_ITEMS each) instead of growing
- * into thousands of executions. Nothing is dropped, except what is still waiting at close().
+ * donePromise). Items waiting meanwhile are queued; when more than `maxQueued` are waiting, the
+ * backlog is coalesced into `session.batch` items (in order, at most BATCH_MAX_ITEMS each) instead
+ * of growing into thousands of executions, and the queue stays in catch-up until an execution
+ * finishes with nothing waiting: whatever waits when the next execution starts is coalesced too.
+ * Without that, a flush runs as dozens of single-item executions between the batches (77 for
+ * 3,000 finals in n8n 2.41.1), and there each execution, not the items, is what costs memory.
+ * Nothing is dropped, except what is still waiting at close().
  * No n8n imports.
  */
 import type { EventItem } from './items';
@@ -53,6 +57,10 @@ export class ExecutionQueue {
 	private readonly pending: Entry[] = [];
 	private inFlight = 0;
 	private closed = false;
+	/** Set when the bound was passed; cleared when an execution finished and nothing was waiting. */
+	private catchingUp = false;
+	/** Items that waited in the current catch-up (for its log line). */
+	private caughtUpItems = 0;
 	private readonly counters = new Map<string, FlowStats>();
 	/** Cap timers of the executions in flight, cleared at close (a stuck one must not outlive the trigger). */
 	private readonly capTimers = new Set<NodeJS.Timeout>();
@@ -84,7 +92,14 @@ export class ExecutionQueue {
 	push(entry: Entry): void {
 		if (this.closed) return;
 		this.pending.push(entry);
-		if (this.pending.length > this.options.maxQueued) this.coalesce();
+		if (this.pending.length > this.options.maxQueued) {
+			if (!this.catchingUp) {
+				this.catchingUp = true;
+				this.caughtUpItems = 0;
+				this.options.log(`more than ${this.options.maxQueued} items are waiting for their executions: the backlog goes out as batch items until it has drained`);
+			}
+			this.coalesce();
+		}
 		this.pump();
 	}
 
@@ -130,15 +145,15 @@ export class ExecutionQueue {
 			run.push(entry);
 		}
 		flush();
-		if (merged.length < this.pending.length) {
-			this.options.log(`${this.pending.length} items were waiting for their executions: coalesced into ${merged.length} batch item(s)`);
-		}
 		this.pending.splice(0, this.pending.length, ...merged);
 	}
 
 	private pump(): void {
 		while (!this.closed && this.inFlight < this.options.concurrency && this.pending.length > 0) {
+			// Catching up: what waits now starts as few executions as it can.
+			if (this.catchingUp && this.pending.length > 1) this.coalesce();
 			const entry = this.pending.shift() as Entry;
+			if (this.catchingUp) this.caughtUpItems += isBatch(entry.item) ? (entry.item.items as EventItem[]).length : 1;
 			this.inFlight++;
 			let done: Promise<unknown> | void;
 			try {
@@ -151,6 +166,10 @@ export class ExecutionQueue {
 				this.inFlight--;
 				this.pump();
 			});
+		}
+		if (this.catchingUp && !this.closed && this.pending.length === 0 && this.inFlight < this.options.concurrency) {
+			this.catchingUp = false;
+			this.options.log(`the backlog has drained (${this.caughtUpItems} items): one item per execution again`);
 		}
 	}
 

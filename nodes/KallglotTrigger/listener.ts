@@ -167,6 +167,10 @@ export class SessionListener {
 		this.queue = new ExecutionQueue({
 			...options.flow,
 			start: (entry) => {
+				// The end starts after every item before it: only now are its backlog counts complete
+				// (a backlog that is catching up is coalesced as its executions start).
+				const stream = entry.item.stream as Record<string, number> | undefined;
+				if (entry.final && stream) Object.assign(stream, this.queue.stats(entry.sessionId));
 				// Recorded before the hand-off: n8n saves static data when an execution is emitted.
 				this.options.emitted.record(entry.sessionId, finalsOf(entry.item));
 				return this.options.emit(entry.item);

@@ -2,8 +2,8 @@
  * E2E: the Kallglot Trigger's flow control and memory in a real n8n.
  * - A give-up, n8n's re-activation, and a replay of finals: nothing emitted twice.
  * - An n8n restart mid-call and a replay: nothing emitted twice (the memory is in static data).
- * - 3,000 finals flushed at once: executions start in order, the backlog is coalesced, n8n's RSS
- *   grows < 100 MiB beyond V8's young generation (from a quiet heap; a Webhook-node floor beside it).
+ * - 3,000 finals flushed at once: executions start in order, the backlog goes out in a handful of
+ *   batch executions, n8n's RSS grows < 100 MiB (from a quiet heap; a Webhook-node floor beside it).
  * - An existing session whose call starts after activation: the trigger waits, then events arrive.
  */
 import { randomUUID } from 'node:crypto';
@@ -219,7 +219,8 @@ describe(`Kallglot Trigger flow control and memory on n8n ${E2E_N8N_VERSION}`, (
     const items = await allItems(wf.id);
     expect(sequencesOf(items)).toEqual(range(1, 3000));
     expect(items.at(-1)).toMatchObject({ event: 'session.ended' });
-    expect(items.length).toBeLessThan(250); // all of them are listed
+    // A handful (measured 8): the first final alone, then the backlog in batches until it drained.
+    expect(items.length).toBeLessThan(30);
     await n8n.deactivate(wf.id);
 
     // Floor: n8n's own Webhook node, the same items (as many, as large), one execution at a time.
@@ -246,10 +247,9 @@ describe(`Kallglot Trigger flow control and memory on n8n ${E2E_N8N_VERSION}`, (
         `n8n RSS ${flush.baseline.toFixed(0)} → peak ${flush.peak.toFixed(0)} MiB (${mib(flush.growth)}; young generation ${mib(flush.youngGrowth)}, beyond it ${mib(flush.beyondYoung)}); ` +
         `floor (Webhook node, same items): ${mib(floor.growth)} (young generation ${mib(floor.youngGrowth)}, beyond it ${mib(floor.beyondYoung)})`,
     );
-    // The goal: < 100 MiB. What V8's young generation commits (at most its configured size, once
-    // per process, whatever allocates: the floor pays it when it comes first) is not memory the
-    // flush keeps; the rest is asserted on both versions (measured -32..+14 MiB, the floor +4..+14).
-    expect(flush.beyondYoung).toBeLessThan(100);
+    // The issue's bound, in total. Measured +0..+2 (2.8.4) and +30..+35 MiB (2.41.1, the young generation
+    // growing to 32 MiB); before the queue caught up in batches, 77 executions made it +104..+147 there.
+    expect(flush.growth).toBeLessThan(100);
   });
 
   test('an existing session whose call starts after activation: the trigger waits, then its events arrive', async () => {

@@ -5,6 +5,8 @@
 import type { IDataObject } from 'n8n-workflow';
 import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';
 import { EMITTED_MAX_RECENT, EMITTED_MAX_SESSIONS, EmittedFinals } from '../../nodes/shared/stream/emitted';
+import { ExecutionQueue } from '../../nodes/KallglotTrigger/flow';
+import type { EventItem } from '../../nodes/KallglotTrigger/items';
 import { activateTrigger, waitFor } from '../helpers/trigger';
 import { createSessionId, sandboxPerTest } from './helpers';
 
@@ -80,6 +82,74 @@ describe('a bounded queue: a backlog is coalesced into batch items, nothing drop
 		const singles = t.executions.filter((e) => e.event === 'transcript.final').length;
 		expect(ended.stream.coalesced).toBe(1000 - singles);
 		expect(ended.stream.backlogBatches).toBe(batches.length);
+	});
+});
+
+describe('after the bound was passed, the queue catches up in batches until it has drained', () => {
+	/** A queue whose executions end only when the test says so; `started` is what each one held. */
+	function queueOf(maxQueued: number) {
+		const started: number[][] = [];
+		const ends: (() => void)[] = [];
+		const logs: string[] = [];
+		const queue = new ExecutionQueue({
+			concurrency: 1,
+			maxQueued,
+			start: ({ item }) => {
+				const held = item.event === 'session.batch' ? (item.items as EventItem[]) : [item];
+				started.push(held.map((i) => i.sequence as number));
+				return new Promise<void>((resolve) => ends.push(resolve));
+			},
+			log: (m) => logs.push(m),
+		});
+		let next = 1;
+		const push = (count: number) => {
+			for (let k = 0; k < count; k++) queue.push({ sessionId: 's', item: { event: 'transcript.final', sequence: next++ } });
+		};
+		/** Ends the oldest running execution and lets the queue start the next. */
+		const finish = async () => {
+			ends.shift()?.();
+			await new Promise((resolve) => setImmediate(resolve));
+		};
+		return { queue, started, logs, push, finish };
+	}
+
+	test('what waits below the bound during catch-up is coalesced too; once drained, one item per execution again', async () => {
+		const q = queueOf(3);
+		q.push(1); // starts at once
+		q.push(4); // 4 waiting > 3: coalesced
+		q.push(2); // below the bound, but the queue is catching up
+		expect(q.started).toEqual([[1]]);
+		await q.finish();
+		expect(q.started.at(-1)).toEqual([2, 3, 4, 5, 6, 7]); // one execution for all six
+		q.push(1); // arrives while the batch runs
+		await q.finish();
+		expect(q.started.at(-1)).toEqual([8]); // alone: nothing to coalesce it with
+		await q.finish(); // it ended with nothing waiting: drained
+		q.push(2);
+		expect(q.started.at(-1)).toEqual([9]);
+		await q.finish();
+		expect(q.started.at(-1)).toEqual([10]); // a single again, not a batch
+		expect(q.started.flat()).toEqual(range(1, 10));
+		expect(q.queue.stats('s')).toEqual({ coalesced: 6, backlogBatches: 1 });
+		expect(q.logs).toEqual([
+			'more than 3 items are waiting for their executions: the backlog goes out as batch items until it has drained',
+			'the backlog has drained (7 items): one item per execution again',
+		]);
+		q.queue.close();
+	});
+
+	test('a backlog larger than one batch goes out as full batches in order, the rest after them', async () => {
+		const q = queueOf(10);
+		q.push(1 + 1200);
+		await q.finish();
+		expect(q.started.map((s) => s.length)).toEqual([1, 500]);
+		q.push(30);
+		await q.finish();
+		await q.finish();
+		await q.finish();
+		expect(q.started.map((s) => s.length)).toEqual([1, 500, 500, 230]);
+		expect(q.started.flat()).toEqual(range(1, 1231));
+		q.queue.close();
 	});
 });
 
