@@ -28,11 +28,14 @@ import {
 } from './helpers/browser';
 import { CREDENTIAL_TYPE, E2E_N8N_VERSION, inCI, latest, NODE_TYPES, registered, startSignedInN8n, timed, workflowWithOurNodes } from './helpers/n8n';
 
-/** The README's screenshots come from n8n 2.8.4 (docs/screenshots/<name>.png). */
+/**
+ * The README's screenshots come from n8n 2.8.4 (docs/screenshots/<name>.png). They are refreshed
+ * only on request (E2E_UPDATE_SCREENSHOTS=1), so a test run leaves the working tree as it found it.
+ */
 const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 const DOCS_VERSION = '2.8.4';
 function publishScreenshot(file: string, name: string): void {
-  if (E2E_N8N_VERSION !== DOCS_VERSION) return;
+  if (E2E_N8N_VERSION !== DOCS_VERSION || process.env.E2E_UPDATE_SCREENSHOTS !== '1') return;
   fs.mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
   fs.copyFileSync(file, path.join(DOCS_SCREENSHOTS, `${name}.png`));
 }
