@@ -25,14 +25,24 @@ async function listenTo(id: string): Promise<ActiveTrigger> {
 describe('an existing session whose call has not started', () => {
 	test('is accepted at activation; the trigger polls GET with backoff and connects once the call starts', async () => {
 		const id = await createSessionDirectly();
+		const logFrom = logLines.length;
 		const t = await listenTo(id);
 		expect(logLines.some((l) => l.includes(`${id} is not live yet (status created): the trigger waits for the call to start`))).toBe(true);
 		expect(sandbox.handshakes.filter((h) => h.sessionId === id)).toHaveLength(0);
 
 		await waitFor(() => (gets(id).length >= 3 ? true : undefined), 15_000, 'a few polls');
-		// backoff: the polls spread out (1 s, 2 s, …), they do not hammer the rate limit
+		// Backoff: the waits it announces grow (1 s, then 2 s, ±20 %), and no two polls come sooner
+		// than a wait. Arrival gaps alone cannot show the growth: a busy machine stretches both.
+		const waits = logLines
+			.slice(logFrom)
+			.map((l) => /not live yet; checking again in (\d+) ms/.exec(l)?.[1])
+			.filter(Boolean)
+			.map(Number);
+		expect(waits.length).toBeGreaterThanOrEqual(2);
+		expect(waits[1]).toBeGreaterThan(waits[0]);
+		expect(waits[0]).toBeGreaterThanOrEqual(800);
 		const at = gets(id).map((r) => r.at);
-		expect(at[2] - at[1]).toBeGreaterThan(at[1] - at[0]);
+		expect(at[2] - at[0]).toBeGreaterThanOrEqual(waits[0] - 20);
 		expect(t.errors).toHaveLength(0);
 
 		sandbox.startCall(id);
