@@ -52,6 +52,8 @@ export function batchItem(sessionId: string, items: EventItem[], reason: BatchRe
 }
 
 const isBatch = (item: EventItem) => item.event === 'session.batch' && Array.isArray(item.items);
+/** The items one queue entry stands for: a batch's items, or the item itself. */
+const itemsOf = (item: EventItem): EventItem[] => (isBatch(item) ? (item.items as EventItem[]) : [item]);
 
 export class ExecutionQueue {
 	private readonly pending: Entry[] = [];
@@ -121,7 +123,7 @@ export class ExecutionQueue {
 			const counter = this.counters.get(sessionId) ?? { coalesced: 0, backlogBatches: 0 };
 			const items: EventItem[] = [];
 			for (const { item } of run) {
-				const inner = isBatch(item) ? (item.items as EventItem[]) : [item];
+				const inner = itemsOf(item);
 				items.push(...inner);
 				// Items already in a backlog batch were counted when it was made.
 				if (isBatch(item) && item.reason === 'backlog') counter.backlogBatches--;
@@ -153,7 +155,7 @@ export class ExecutionQueue {
 			// Catching up: what waits now starts as few executions as it can.
 			if (this.catchingUp && this.pending.length > 1) this.coalesce();
 			const entry = this.pending.shift() as Entry;
-			if (this.catchingUp) this.caughtUpItems += isBatch(entry.item) ? (entry.item.items as EventItem[]).length : 1;
+			if (this.catchingUp) this.caughtUpItems += itemsOf(entry.item).length;
 			this.inFlight++;
 			let done: Promise<unknown> | void;
 			try {
