@@ -104,10 +104,13 @@ describe('keepalive', () => {
 		expect(client.stats.pingsSent).toBeGreaterThanOrEqual(2);
 		sandbox.setStreamFaults(session.id, { ignorePings: true, silent: true });
 		const silencedAt = Date.now();
-		await waitFor('keepalive death', () => rec.logs.some((l) => l.msg.includes('keepalive')), 2000);
+		const pingsBefore = client.stats.pingsSent;
+		await waitFor('keepalive death', () => rec.logs.some((l) => l.msg.includes('keepalive')), 5000);
 		const detectedAfter = rec.logs.find((l) => l.msg.includes('keepalive'))!.at - silencedAt;
 		expect(detectedAfter).toBeGreaterThanOrEqual(90); // at least one interval after the last pong
-		expect(detectedAfter).toBeLessThanOrEqual(300); // 2 intervals (+ slack)
+		// "within ~2 ping intervals", counted in pings rather than wall time, which a busy machine
+		// stretches: the dead socket gets no more pings, and the silent server never says ready.
+		expect(client.stats.pingsSent - pingsBefore).toBeLessThanOrEqual(3);
 		// the stream comes back once the server talks again
 		await waitFor('new handshake', () => handshakesOf(sandbox, session.id).length >= 2);
 		sandbox.setStreamFaults(session.id, {});
