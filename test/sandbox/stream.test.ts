@@ -67,10 +67,12 @@ describe('handshake', () => {
 
 	it('refuses an expired token, accepts a fresh one from GET, and never cuts an open socket on expiry', async () => {
 		await sb.close();
-		sb = await KallglotSandbox.start({ tokenTtlMs: 80 });
+		// Long enough that a busy machine still opens (and later reopens) within it; the wait below
+		// goes by the token's own expires_at (CI once took over 80 ms between create and open).
+		sb = await KallglotSandbox.start({ tokenTtlMs: 1500 });
 		const created = (await createSession(sb)).json;
 		const early = await open(created);
-		await new Promise((resolve) => setTimeout(resolve, 120));
+		await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(created.stream.expires_at) - Date.now() + 20)));
 		const expired = await refusal(`${created.stream.url}?token=${created.stream.token}`);
 		expect(expired.status).toBe(401);
 		expect(expired.body.error.code).toBe('expired_stream_token');
