@@ -2,7 +2,8 @@
 /**
  * `npm test`: everything a fresh clone needs, in order, with a wall time per part.
  *   1. install dependencies when node_modules is missing or older than package-lock.json
- *   2. build, 3. lint, 4. unit + engine tests (jest, against the sandbox over loopback)
+ *   2. build (the n8n package, then the sandbox package in sandbox/), 3. lint,
+ *   4. unit + engine tests (jest, against the sandbox over loopback; both packages packed and installed)
  *   5. end-to-end in real n8n (2.8.4 on Node 20, 2.41.x on Node 24, the editor in Chromium,
  *      queue mode), see test/e2e.
  * `npm test -- --unit` stops after step 4.
@@ -53,6 +54,7 @@ function finish(ok) {
 let ok = true;
 if (needsInstall()) ok = run('install (npm ci)', 'npm', ['ci']);
 ok = ok && run('build', 'npm', ['run', 'build']);
+ok = ok && run('build sandbox (kallglot-sandbox)', 'npm', ['run', 'build:sandbox']);
 ok = ok && run('lint', 'npm', ['run', 'lint']);
 if (!ok) finish(false);
 

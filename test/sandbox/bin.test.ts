@@ -1,7 +1,8 @@
 /**
- * The sandbox ships: `npm pack` this package, install the tarball into an empty folder (as a user
- * who got it from npm), start its `kallglot-sandbox` bin on a free port, call it, stop it.
- * Needs `npm run build` first (npm test builds before it runs jest).
+ * The sandbox is its own package (sandbox/package.json, `kallglot-sandbox`): `npm pack` it, install
+ * the tarball into an empty folder (as a user who got it from npm), start its `kallglot-sandbox`
+ * bin on a free port, call it, stop it; its main entry exports the server for programmatic use.
+ * Needs `npm run build:sandbox` first (npm test builds before it runs jest).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,14 +11,14 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../..');
-const NPM_ENV = { ...process.env, npm_config_yes: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+const SANDBOX = resolve(__dirname, '../../sandbox');
+const NPM_ENV = { ...process.env, npm_config_yes: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_loglevel: 'silent' };
 
 let work: string;
 let child: ChildProcess | undefined;
 
 beforeAll(() => {
-	if (!existsSync(join(ROOT, 'dist/sandbox/cli.js'))) throw new Error('dist/sandbox/cli.js is missing: run `npm run build` first');
+	if (!existsSync(join(SANDBOX, 'dist/cli.js'))) throw new Error('sandbox/dist/cli.js is missing: run `npm run build:sandbox` first');
 	work = mkdtempSync(join(tmpdir(), 'kallglot-bin-'));
 });
 
@@ -41,25 +42,31 @@ function waitForOutput(proc: ChildProcess, pattern: RegExp): Promise<RegExpMatch
 	});
 }
 
-it('installs from the packed tarball and runs as `kallglot-sandbox`', async () => {
+it('packs as kallglot-sandbox, installs from its tarball and runs as `kallglot-sandbox`', async () => {
 	const packDir = join(work, 'pack');
 	const appDir = join(work, 'app');
 	await run('mkdir', ['-p', packDir, appDir]);
-	await run('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, env: NPM_ENV });
-	const [tarball] = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
-	expect(tarball).toMatch(/^n8n-nodes-kallglot-.*\.tgz$/);
+	const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: SANDBOX, env: NPM_ENV });
+	const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+	expect(packed.filename).toMatch(/^kallglot-sandbox-.*\.tgz$/);
+	// Compiled JavaScript and typings only: no TypeScript sources, tsconfig or build info.
+	expect(packed.files.map((f) => f.path).filter((path) => !/^(package\.json|README\.md|dist\/[\w-]+\.(js|d\.ts))$/.test(path))).toEqual([]);
+	expect(packed.files.map((f) => f.path)).toEqual(expect.arrayContaining(['package.json', 'dist/cli.js', 'dist/index.js']));
+	const tarball = join(packDir, packed.filename);
 
 	writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'sandbox-user', private: true }));
-	// --legacy-peer-deps: a sandbox user needs no n8n; ws and zod come from the npm cache when present.
-	await run(
-		'npm',
-		['install', '--prefer-offline', '--legacy-peer-deps', '--no-package-lock', join(packDir, tarball)],
-		{ cwd: appDir, env: NPM_ENV },
-	);
+	// ws comes from the npm cache when present; no n8n is needed.
+	await run('npm', ['install', '--prefer-offline', '--no-package-lock', tarball], { cwd: appDir, env: NPM_ENV });
+	expect(readdirSync(join(appDir, 'node_modules')).sort()).toEqual(['.bin', '.package-lock.json', 'kallglot-sandbox', 'ws'].sort());
+
+	// The main entry, as a program that starts the sandbox itself would use it.
+	const { stdout: exported } = await run(process.execPath, ['-e', "const s = require('kallglot-sandbox'); process.stdout.write(typeof s.KallglotSandbox.start + ' ' + s.SANDBOX_API_KEY.slice(0, 8))"], { cwd: appDir });
+	expect(exported).toBe('function sk_test_');
+
 	const bin = join(appDir, 'node_modules/.bin/kallglot-sandbox');
 	expect(existsSync(bin)).toBe(true);
 
-	// The bin itself (shebang + executable bit), as `npx --package n8n-nodes-kallglot kallglot-sandbox` runs it.
+	// The bin itself (shebang + executable bit), as `npx kallglot-sandbox` runs it.
 	child = spawn(bin, ['--port', '0', '--quiet'], { cwd: appDir, stdio: 'pipe' });
 	const [, baseUrl, apiKey] = await waitForOutput(child, /base URL\s+(http:\/\/127\.0\.0\.1:\d+\/v1)\s+API key\s+(\S+)/);
 
