@@ -1,8 +1,15 @@
 /**
  * E2E (real n8n): the community package loads, its types are registered, its icons resolve, and
- * the kallglotApi credential test works against the Kallglot sandbox through n8n's own API.
+ * the kallglotApi credential test works against the Kallglot sandbox through n8n's own API. The
+ * packed tarball, installed into an empty folder, loads the same way on its own.
  */
-import type { N8nInstance } from '../../scripts/n8n/harness';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { REPO_ROOT, type N8nInstance } from '../../scripts/n8n/harness';
 import { KallglotSandbox } from '../../sandbox';
 import {
   CREDENTIAL_TYPE,
@@ -136,5 +143,51 @@ describe(`n8n ${E2E_N8N_VERSION} with n8n-nodes-kallglot`, () => {
       expect(result.message).toEqual(expect.any(String));
       expect(sandbox.requests.slice(before).some((r) => r.status === 401)).toBe(true);
     });
+  });
+});
+
+describe(`n8n ${E2E_N8N_VERSION} with n8n-nodes-kallglot installed from its packed tarball`, () => {
+  const run = promisify(execFile);
+  const npmEnv = { ...process.env, npm_config_yes: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_loglevel: 'silent' };
+  let work: string;
+  let n8n: N8nInstance;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'kallglot-e2e-tarball-'));
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: REPO_ROOT, env: npmEnv });
+    const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
+    const app = join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'n8n-nodes-folder', private: true }));
+    await run('npm', ['install', '--prefer-offline', '--legacy-peer-deps', '--no-package-lock', join(work, packed.filename)], { cwd: app, env: npmEnv });
+    // n8n-workflow is a peer the host provides; the repository's copy, as when the repository is linked.
+    symlinkSync(join(REPO_ROOT, 'node_modules/n8n-workflow'), join(app, 'node_modules/n8n-workflow'), 'dir');
+    n8n = await timed('start n8n with the installed tarball', () =>
+      startSignedInN8n({ name: 'package-tarball', packageRoot: join(app, 'node_modules', 'n8n-nodes-kallglot') }),
+    );
+  });
+
+  afterAll(async () => {
+    await n8n?.dispose();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('every node and credential is registered, with no load problem and icons served as SVG', async () => {
+    const nodes = await n8n.getNodeTypes();
+    expect(nodes.map((n) => n.name)).toEqual(expect.arrayContaining([NODE_TYPES.action, NODE_TYPES.trigger, NODE_TYPES.webhookTrigger]));
+    const creds = await n8n.getCredentialTypes();
+    expect(creds.map((c) => c.name)).toEqual(expect.arrayContaining([CREDENTIAL_TYPE, 'kallglotWebhookApi']));
+    expect(packageProblemsInLog(n8n.readLog())).toEqual([]);
+
+    const urls = [NODE_TYPES.action, NODE_TYPES.trigger, NODE_TYPES.webhookTrigger].flatMap((t) => iconUrls(registered(nodes, t).iconUrl));
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    for (const url of urls) {
+      const res = await fetch(`${n8n.baseUrl}/${url}`);
+      expect({ url, status: res.status, type: res.headers.get('content-type') }).toEqual({
+        url,
+        status: 200,
+        type: expect.stringMatching(/^image\/svg\+xml/),
+      });
+    }
   });
 });
