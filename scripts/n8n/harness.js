@@ -434,7 +434,7 @@ class N8nInstance {
   async fetch(p, init = {}) {
     const headers = { 'browser-id': this.browserId, ...(init.headers || {}) };
     if (this.cookie && !headers.cookie) headers.cookie = this.cookie;
-    return fetch(p.startsWith('http') ? p : `${this.baseUrl}${p}`, { ...init, headers, signal: init.signal || AbortSignal.timeout(60_000) });
+    return fetchIdempotentRetry(p.startsWith('http') ? p : `${this.baseUrl}${p}`, { ...init, headers, signal: init.signal || AbortSignal.timeout(60_000) });
   }
 
   /** Calls the editor's REST API (/rest/...) with the session cookie; returns `data` of the answer. */
@@ -455,7 +455,7 @@ class N8nInstance {
   async api(method, p, body, { okStatuses, raw = false } = {}) {
     if (!this.apiKey) throw new Error('no public API key: call createApiKey() first');
     const url = p.startsWith('/api/') ? p : `/api/v1${p}`;
-    const res = await fetch(`${this.baseUrl}${url}`, {
+    const res = await fetchIdempotentRetry(`${this.baseUrl}${url}`, {
       method,
       headers: { 'X-N8N-API-KEY': this.apiKey, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -753,6 +753,24 @@ function tcpReachable(host, port, timeoutMs = 2000) {
 }
 
 /** Minimal Redis client for a few commands (RESP2). */
+/**
+ * fetch() that retries a GET/HEAD once when the server closed the kept-alive socket just as the
+ * request went out (undici: "other side closed"): n8n's keep-alive timeout races the client's
+ * reuse of an idle connection on a loaded machine. Other methods are never retried: the request
+ * may have been taken.
+ */
+async function fetchIdempotentRetry(url, init = {}) {
+  const method = (init.method || 'GET').toUpperCase();
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const code = e && e.cause && e.cause.code;
+    const staleSocket = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+    if (!staleSocket || (method !== 'GET' && method !== 'HEAD') || init.signal?.aborted) throw e;
+    return fetch(url, init);
+  }
+}
+
 function redisCommand({ host, port }, ...args) {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host, port });
