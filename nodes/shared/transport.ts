@@ -126,7 +126,7 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
 
 export async function getBaseUrl(this: KallglotContext, itemIndex?: number): Promise<string> {
 	const credentials = await this.getCredentials(CREDENTIAL_NAME);
-	const parsed = parseBaseUrl(credentials.baseUrl);
+	const parsed = parseBaseUrl(credentials.baseUrl, credentials.apiKey);
 	if ('url' in parsed) return parsed.url;
 	throw new NodeOperationError(this.getNode(), parsed.problem, {
 		itemIndex,
