@@ -48,12 +48,27 @@ const KNOWN_CODES = [
 	...UNREACHABLE,
 ];
 
-/** Node's error code of `error` (or of its cause), or a known code named in its message. */
+type RawFailure = { code?: unknown; cause?: { code?: unknown }; httpCode?: unknown; message?: unknown; messages?: unknown } | null;
+
+/**
+ * The failure's original message: n8n-core's request helpers throw a NodeApiError whose message
+ * may already be n8n's generic sentence; the original is the first of its `messages`.
+ */
+export function originalMessage(error: unknown): string {
+	const e = error as RawFailure;
+	const first = Array.isArray(e?.messages) ? e.messages.find((m): m is string => typeof m === 'string' && m !== '') : undefined;
+	return redactSecrets(first ?? (typeof e?.message === 'string' ? e.message : String(error ?? 'unknown error')));
+}
+
+/**
+ * Node's error code of `error`: its code, its cause's, the code n8n-core's NodeApiError keeps as
+ * `httpCode` when there was no HTTP status, or a known code named in its message.
+ */
 export function failureCode(error: unknown): string | null {
-	const e = error as { code?: unknown; cause?: { code?: unknown }; message?: unknown } | null;
-	for (const code of [e?.code, e?.cause?.code]) if (typeof code === 'string' && code !== '') return code;
-	const message = typeof e?.message === 'string' ? e.message : typeof error === 'string' ? error : '';
-	return KNOWN_CODES.find((known) => new RegExp(`\\b${known}\\b`).test(message)) ?? null;
+	const e = error as RawFailure;
+	for (const code of [e?.code, e?.cause?.code, e?.httpCode]) if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return code;
+	const text = [originalMessage(error), typeof e?.message === 'string' ? e.message : ''].join(' ');
+	return KNOWN_CODES.find((known) => new RegExp(`\\b${known}\\b`).test(text)) ?? null;
 }
 
 function hostOf(url: string, withPort = true): string {
@@ -130,7 +145,7 @@ export function explainNetworkFailure(error: unknown, context: FailureContext): 
 			transient: true,
 		};
 	}
-	const message = redactSecrets(String((error as { message?: unknown } | null)?.message ?? error ?? 'unknown error'));
+	const message = originalMessage(error);
 	return {
 		code,
 		problem: `the connection to ${host}${via} failed: ${message}`,

@@ -15,11 +15,10 @@ import type {
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { parseBaseUrl } from './baseUrl';
-import { explainNetworkFailure } from './networkFailure';
+import { explainNetworkFailure, originalMessage } from './networkFailure';
 import { kallglotApiError } from './nodeError';
 import { describeProxy } from './proxy';
 import { headerValue, RateLimitPacer, retryDelayHint } from './rateLimit';
-import { redactSecrets } from './redact';
 import { errorEnvelope, headers as wireHeaders, type KallglotError, type KallglotScope } from './wire';
 
 export type KallglotContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions | IWebhookFunctions;
@@ -203,14 +202,13 @@ interface Attempted {
 function networkError(ctx: KallglotContext, cause: unknown, { url, request, attempts }: Attempted): NodeApiError {
 	// Built from a sanitized summary: the raw error can carry request headers.
 	const failure = explainNetworkFailure(cause, { url, proxy: describeProxy(url) });
-	const raw = cause as { message?: string } | null;
 	const tried =
 		attempts > 1
 			? `The request was tried ${attempts} times${request.idempotencyKey ? ' with the same Idempotency-Key, so a retry could not create a duplicate' : ''}.`
 			: '';
 	return kallglotApiError(
 		ctx.getNode(),
-		{ error: { code: failure.code ?? 'network_error', message: redactSecrets(raw?.message ?? 'request failed') } },
+		{ error: { code: failure.code ?? 'network_error', message: originalMessage(cause) } },
 		{
 			message: `Could not reach Kallglot: ${failure.problem}`,
 			description: [failure.fix, tried].filter(Boolean).join(' '),
