@@ -4,7 +4,10 @@
  * the Kallglot node, the credential test and the trigger's stream — while a Kallglot key
  * (sk_live_…, sk_test_…) is refused before a single byte goes to that address.
  */
+import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { networkInterfaces } from 'node:os';
 
 import { KallglotApi } from '../../credentials/KallglotApi.credentials';
@@ -112,6 +115,32 @@ describeLan(`a sandbox bound to ${LAN ?? 'a non-loopback address'}`, () => {
 		const options = await credential.authenticate({ apiKey: sandbox.apiKey, baseUrl }, { url: `${baseUrl}/agents` });
 		const res = await fetch(options.url, { headers: options.headers as Record<string, string> });
 		expect(res.status).toBe(200);
+	});
+});
+
+describeLan('kallglot-sandbox --host', () => {
+	test(`--host ${LAN} listens there and says how a container reaches it`, async () => {
+		const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../sandbox/cli.ts'), '--host', LAN as string, '--port', '0', '--quiet'], {
+			stdio: ['ignore', 'pipe', 'inherit'],
+		});
+		try {
+			const lines: string[] = [];
+			const baseUrl = await new Promise<string>((resolve, reject) => {
+				child.once('exit', (code) => reject(new Error(`the sandbox exited (${code}): ${lines.join('\n')}`)));
+				createInterface({ input: child.stdout }).on('line', (line) => {
+					lines.push(line);
+					const match = /^\s+base URL\s+(\S+)/.exec(line);
+					if (match) resolve(match[1]);
+				});
+			});
+			expect(baseUrl).toMatch(new RegExp(`^http://${LAN}:\\d+/v1$`));
+			const res = await fetch(`${baseUrl}/agents?limit=1`, { headers: { authorization: `Bearer ${SANDBOX_API_KEY}` } });
+			expect(res.status).toBe(200);
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(lines.join('\n')).toMatch(/host\.docker\.internal/);
+		} finally {
+			child.kill('SIGTERM');
+		}
 	});
 });
 
