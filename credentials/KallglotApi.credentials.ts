@@ -49,17 +49,17 @@ export class KallglotApi implements ICredentialType {
 			default: DEFAULT_BASE_URL,
 			placeholder: `e.g. ${DEFAULT_BASE_URL}`,
 			description:
-				'Change only for another region or a local Kallglot sandbox. Must be https:// (plain http:// only for localhost).',
+				'Change only for another region or a Kallglot sandbox. Must be https://; plain http:// only for localhost, or for a sandbox key (sk_sandbox_…), e.g. a sandbox on the Docker host.',
 		},
 	];
 
-	// A function rather than the generic header rule: it also refuses to send the key to a
-	// non-loopback http:// URL, for the credential test and for every node request alike.
+	// A function rather than the generic header rule: it also refuses to send a Kallglot key to a
+	// non-loopback http:// URL (see baseUrl.ts), for the credential test and every node request alike.
 	authenticate = async (
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> => {
-		checkBaseUrl(credentials.baseUrl);
+		checkBaseUrl(credentials.baseUrl, credentials.apiKey);
 		return {
 			...requestOptions,
 			headers: { ...requestOptions.headers, Authorization: `Bearer ${credentials.apiKey as string}` },

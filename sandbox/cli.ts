@@ -8,7 +8,11 @@ import { KallglotSandbox, SANDBOX_AGENT_ID } from './index';
 import type { SandboxOptions } from './types';
 
 const USAGE = `Usage: kallglot-sandbox [options]   (npx --package n8n-nodes-kallglot kallglot-sandbox; in the repository: npm run sandbox -- [options])
-  --port N               TCP port on 127.0.0.1 (default 4010, or KALLGLOT_SANDBOX_PORT; 0 = any free port)
+  --port N               TCP port (default 4010, or KALLGLOT_SANDBOX_PORT; 0 = any free port)
+  --host ADDR            address to listen on (default 127.0.0.1, or KALLGLOT_SANDBOX_HOST); 0.0.0.0 lets
+                         n8n in a Docker container reach it (as http://host.docker.internal:4010/v1)
+  --public-url URL       the URL clients use (e.g. behind a TLS proxy); default: stream URLs name the
+                         host each request came to
   --credits N            API credits (default unlimited; each session create costs 1)
   --token-ttl-ms N       stream token lifetime (default 300000 = 5 min)
   --rate-limit N/MS      fixed-window rate limit per API key, e.g. 60/60000
@@ -32,6 +36,7 @@ function nonNegativeInt(flag: string, raw: string | undefined): number {
 
 function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } {
 	const options: SandboxOptions = { port: nonNegativeInt('KALLGLOT_SANDBOX_PORT', process.env.KALLGLOT_SANDBOX_PORT ?? '4010') };
+	if (process.env.KALLGLOT_SANDBOX_HOST) options.host = process.env.KALLGLOT_SANDBOX_HOST;
 	let quiet = false;
 	let webhookUrl: string | undefined;
 	let webhookSecret = process.env.KALLGLOT_WEBHOOK_SECRET;
@@ -43,6 +48,14 @@ function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } 
 			case '--port':
 				options.port = nonNegativeInt(flag, value());
 				if (options.port > 65535) fail('--port must be at most 65535');
+				break;
+			case '--host':
+				options.host = value();
+				if (options.host === undefined || options.host === '') fail('--host needs an address, e.g. 0.0.0.0');
+				break;
+			case '--public-url':
+				options.publicUrl = value();
+				if (options.publicUrl === undefined || !/^https?:\/\/[^/]/.test(options.publicUrl)) fail('--public-url needs an http(s) URL');
 				break;
 			case '--credits':
 				options.credits = nonNegativeInt(flag, value());
@@ -95,6 +108,16 @@ function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } 
 	return { options, quiet };
 }
 
+/** For a sandbox other machines or containers can reach: how they name it, and the key rule. */
+function remoteLines(sandbox: KallglotSandbox, host: string | undefined): string {
+	if (sandbox.publicOrigin === null && (host === undefined || /^(127\.|localhost$|::1$|\[::1\]$)/.test(host))) return '';
+	return `
+  listening  ${host ?? '127.0.0.1'}:${sandbox.port}; from a Docker container use e.g. http://host.docker.internal:${sandbox.port}/v1
+             (n8n and the sandbox both in containers: http://<sandbox service name>:${sandbox.port}/v1)
+             Plain http:// to a host other than localhost works with this sandbox key (sk_sandbox_…) only:
+             the nodes never send a Kallglot key (sk_live_…, sk_test_…) unencrypted.`;
+}
+
 function webhookLine(sandbox: KallglotSandbox): string {
 	const endpoint = sandbox.webhooks.describe();
 	if (endpoint === null) return 'off (--webhook-url URL --webhook-secret S, or POST /_sandbox/webhooks)';
@@ -114,7 +137,7 @@ async function main(): Promise<void> {
   agent id   ${SANDBOX_AGENT_ID} (Appointment Setter; ${sandbox.agents.length} agents seeded)
   control    ${sandbox.controlUrl}/stats | /requests | /sessions
   credits    ${Number.isFinite(sandbox.credits) ? sandbox.credits : 'unlimited'}
-  webhooks   ${webhookLine(sandbox)}
+  webhooks   ${webhookLine(sandbox)}${remoteLines(sandbox, options.host)}
 
 In n8n, create a "Kallglot API" credential with this API key and base URL ${sandbox.baseUrl}.
 

@@ -35,9 +35,10 @@ export interface RestBackend {
 	readonly postCall: PostCallStore;
 	credits: number;
 	creditsUsed: number;
-	issueStreamTicket(session: SandboxSession): StreamTicket;
+	/** `requestHost`: the request's Host header, which the stream URL names. */
+	issueStreamTicket(session: SandboxSession, requestHost?: string): StreamTicket;
 	/** The `stream` of GET /v1/sessions/{id}: a fresh ticket, or null when none is shown. */
-	retrievedStream(session: SandboxSession): StreamTicket | null;
+	retrievedStream(session: SandboxSession, requestHost?: string): StreamTicket | null;
 	endSession(sessionId: string, reason?: string): void;
 	/** A session was created (the `session.created` webhook). */
 	sessionCreated(session: SandboxSession): void;
@@ -66,6 +67,8 @@ interface RestResult {
 
 interface HandlerContext {
 	apiKey: string;
+	/** The Host header: the stream URLs in the answer name it. */
+	host?: string;
 	params: string[];
 	query: URLSearchParams;
 	body: unknown;
@@ -224,7 +227,7 @@ export class RestApi {
 		if (idempotency?.kind === 'replay') {
 			result = { ...idempotency.response, headers: { 'Idempotent-Replayed': 'true' } };
 		} else {
-			result = this.run(route, { apiKey, params, query: url.searchParams, body: body.value }, requestId);
+			result = this.run(route, { apiKey, host: req.headers.host, params, query: url.searchParams, body: body.value }, requestId);
 			if (idempotency?.kind === 'fresh') idempotency.finish({ status: result.status, body: result.body });
 		}
 
@@ -338,8 +341,8 @@ export class RestApi {
 		return session;
 	}
 
-	private retrieved(session: SandboxSession): JsonObject {
-		const resource = sessionResource(session, this.backend.retrievedStream(session), 'retrieved');
+	private retrieved(session: SandboxSession, ctx: HandlerContext): JsonObject {
+		const resource = sessionResource(session, this.backend.retrievedStream(session, ctx.host), 'retrieved');
 		// As in the session.ended webhook's data: why it ended.
 		if (session.status === 'ended') resource.end_reason = session.endReason;
 		return resource;
@@ -356,11 +359,11 @@ export class RestApi {
 		this.backend.sessions.set(session.id, session);
 		this.spendCredit();
 		this.backend.sessionCreated(session);
-		return { status: 201, body: sessionResource(session, this.backend.issueStreamTicket(session), 'created') };
+		return { status: 201, body: sessionResource(session, this.backend.issueStreamTicket(session, ctx.host), 'created') };
 	}
 
 	private getSession(ctx: HandlerContext): RestResult {
-		return { status: 200, body: this.retrieved(this.ownedSession(ctx)) };
+		return { status: 200, body: this.retrieved(this.ownedSession(ctx), ctx) };
 	}
 
 	private endSession(ctx: HandlerContext): RestResult {
@@ -382,7 +385,7 @@ export class RestApi {
 			to: validation.value.to,
 			status: 'dialing',
 		};
-		return { status: 200, body: this.retrieved(session) };
+		return { status: 200, body: this.retrieved(session, ctx) };
 	}
 
 	private transcript(ctx: HandlerContext): RestResult {

@@ -31,10 +31,27 @@ import type {
 	StreamFaults,
 } from './types';
 
-/** Default API key of the sandbox (test-mode format, contract §1). */
-export const SANDBOX_API_KEY = 'sk_test_sandbox_4f7c2a9e1b8d6035';
+/**
+ * Default API key of the sandbox. Its `sk_sandbox_` prefix is no Kallglot key's (those are
+ * sk_live_ / sk_test_, contract §1): the nodes accept plain http:// to a non-loopback host (the
+ * sandbox on the Docker host, in another container) only for keys that carry it.
+ */
+export const SANDBOX_API_KEY = 'sk_sandbox_4f7c2a9e1b8d6035';
 
-const HOST = '127.0.0.1';
+const DEFAULT_HOST = '127.0.0.1';
+/** Bound to every interface, the sandbox names itself by loopback in its own URLs. */
+const WILDCARD_HOSTS: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '[::1]' };
+
+/** `host` as it goes in a URL: IPv6 addresses in brackets. */
+function urlHost(host: string): string {
+	return WILDCARD_HOSTS[host] ?? (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+}
+
+/** A Host header fit for a URL (host or [v6] with an optional port), else null. */
+function requestOrigin(host: string | undefined): string | null {
+	return host !== undefined && /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host) ? host : null;
+}
+
 const DEFAULT_TOKEN_TTL_MS = 5 * 60 * 1000;
 const DEFAULT_AGENT_COUNT = 25;
 const DEFAULT_PROCESSING_MS = 1500;
@@ -54,6 +71,8 @@ export class KallglotSandbox {
 	/** Control endpoints base, e.g. http://127.0.0.1:4010/_sandbox */
 	readonly controlUrl: string;
 	readonly port: number;
+	/** SandboxOptions.publicUrl without a trailing slash, or null. */
+	readonly publicOrigin: string | null;
 	readonly apiKey: string;
 	readonly apiKeys: readonly string[];
 	readonly requests: RecordedRequest[] = [];
@@ -82,7 +101,7 @@ export class KallglotSandbox {
 		const server = createServer();
 		await new Promise<void>((resolve, reject) => {
 			server.once('error', reject);
-			server.listen(options.port ?? 0, HOST, () => {
+			server.listen(options.port ?? 0, options.host ?? DEFAULT_HOST, () => {
 				server.off('error', reject);
 				resolve();
 			});
@@ -95,9 +114,11 @@ export class KallglotSandbox {
 		options: SandboxOptions,
 	) {
 		this.port = (server.address() as AddressInfo).port;
-		this.baseUrl = `http://${HOST}:${this.port}/v1`;
-		this.streamBaseUrl = `ws://${HOST}:${this.port}/v1`;
-		this.controlUrl = `http://${HOST}:${this.port}/_sandbox`;
+		const origin = options.publicUrl?.replace(/\/+$/, '') ?? `http://${urlHost(options.host ?? DEFAULT_HOST)}:${this.port}`;
+		this.publicOrigin = options.publicUrl === undefined ? null : origin;
+		this.baseUrl = `${origin}/v1`;
+		this.streamBaseUrl = `${origin.replace(/^http/, 'ws')}/v1`;
+		this.controlUrl = `${origin}/_sandbox`;
 		this.apiKeys = options.apiKeys !== undefined && options.apiKeys.length > 0 ? [...options.apiKeys] : [SANDBOX_API_KEY];
 		this.apiKey = this.apiKeys[0];
 		this.credits = options.credits ?? Infinity;
@@ -143,7 +164,7 @@ export class KallglotSandbox {
 	}
 
 	private onRequest(req: IncomingMessage, res: ServerResponse): void {
-		const url = new URL(req.url ?? '/', `http://${HOST}`);
+		const url = new URL(req.url ?? '/', `http://${DEFAULT_HOST}`);
 		const path = url.pathname;
 		let handling: Promise<void>;
 		if (path === '/v1' || path.startsWith('/v1/')) handling = this.rest.handle(req, res, url);
@@ -155,17 +176,24 @@ export class KallglotSandbox {
 		});
 	}
 
-	/** A fresh `stream` object: every call issues a new token (contract §5.2). */
-	issueStreamTicket(session: SandboxSession): StreamTicket {
+	/**
+	 * A fresh `stream` object: every call issues a new token (contract §5.2). Its URL names the
+	 * host the client used (`requestHost`, the request's Host header), so a client that reached
+	 * the sandbox as host.docker.internal or by a container name gets a stream it can reach; a
+	 * publicUrl, when set, wins.
+	 */
+	issueStreamTicket(session: SandboxSession, requestHost?: string): StreamTicket {
 		const { token, expiresAt } = this.tokens.issue(session.id);
-		return { url: `${this.streamBaseUrl}/sessions/${session.id}/connect`, token, expires_at: expiresAt.toISOString() };
+		const host = this.publicOrigin === null ? requestOrigin(requestHost) : null;
+		const base = host === null ? this.streamBaseUrl : `ws://${host}/v1`;
+		return { url: `${base}/sessions/${session.id}/connect`, token, expires_at: expiresAt.toISOString() };
 	}
 
 	/** GET's `stream`: none once ended, and (streamOnlyWhileActive) none before the call started. */
-	retrievedStream(session: SandboxSession): StreamTicket | null {
+	retrievedStream(session: SandboxSession, requestHost?: string): StreamTicket | null {
 		if (session.status === 'ended') return null;
 		if (this.streamOnlyWhileActive && session.status !== 'active') return null;
-		return this.issueStreamTicket(session);
+		return this.issueStreamTicket(session, requestHost);
 	}
 
 	/** The call of a `created` session starts: it becomes `active` (and GET shows its `stream`). */

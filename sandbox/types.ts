@@ -37,8 +37,18 @@ export interface ApiKeyProfile {
 }
 
 export interface SandboxOptions {
-	/** TCP port on 127.0.0.1; default 0 (ephemeral). */
+	/** TCP port; default 0 (ephemeral). */
 	port?: number;
+	/**
+	 * Address to listen on; default 127.0.0.1. `0.0.0.0` (or a LAN address) lets n8n in a Docker
+	 * container reach a sandbox on the host, or a sandbox container be reached by its name.
+	 */
+	host?: string;
+	/**
+	 * The origin clients use, e.g. https://sandbox.example behind a TLS proxy: the base URL and
+	 * every `stream.url` are built from it. Default: `stream.url` names the host of each request.
+	 */
+	publicUrl?: string;
 	/** Accepted API keys; default [SANDBOX_API_KEY]. The first one is `sandbox.apiKey`. */
 	apiKeys?: string[];
 	/**

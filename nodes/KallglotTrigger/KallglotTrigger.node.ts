@@ -6,12 +6,13 @@ import type {
 	ITriggerFunctions,
 	ITriggerResponse,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError, TriggerCloseError } from 'n8n-workflow';
+import { NodeConnectionTypes, TriggerCloseError } from 'n8n-workflow';
 
 import { searchAgents } from '../Kallglot/listSearch/searchAgents';
 import { readCreateSessionInput } from '../Kallglot/resources/session/create';
 import { validateParameters } from '../Kallglot/shared/validation';
-import { asNodeError } from '../shared/nodeError';
+import { asNodeError, kallglotOperationError } from '../shared/nodeError';
+import { streamAgent } from '../shared/proxy';
 import { EmittedFinals } from '../shared/stream/emitted';
 import { sessionRef, toCreateSessionBody } from '../shared/wire';
 import { properties } from './description';
@@ -97,6 +98,8 @@ export class KallglotTrigger implements INodeType {
 			endCreatedSessionOnClose: options.endSessionOnDeactivate !== false,
 			manual,
 			stream: {
+				// Through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY says otherwise, as n8n's REST calls.
+				agentFor: streamAgent,
 				pingIntervalMs: number('pingIntervalSeconds', 15) * 1000,
 				maxFrameBytes: number('maxFrameKb', 256) * 1024,
 				reconnect: {
@@ -112,7 +115,7 @@ export class KallglotTrigger implements INodeType {
 				this.emit([[{ json: item as IDataObject }]], undefined, done);
 				return done.promise;
 			},
-			emitError: (error) => this.emitError(new NodeOperationError(node, error.message)),
+			emitError: (error) => this.emitError(kallglotOperationError(node, error.message)),
 			log: {
 				debug: (message) => this.logger.debug(message),
 				info: (message) => this.logger.info(message),
@@ -125,7 +128,7 @@ export class KallglotTrigger implements INodeType {
 			await listener.start();
 		} catch (error) {
 			if (error instanceof ListenerStartError) {
-				throw new NodeOperationError(node, error.message, { description: error.description });
+				throw kallglotOperationError(node, error.message, { description: error.description });
 			}
 			throw asNodeError(node, error);
 		}

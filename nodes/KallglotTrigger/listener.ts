@@ -11,6 +11,8 @@ import {
 	type StreamLogger,
 } from '../shared/stream';
 import type { EmittedFinals, FinalRef } from '../shared/stream/emitted';
+import { explainNetworkFailure } from '../shared/networkFailure';
+import { describeProxy } from '../shared/proxy';
 import { batchItem, ExecutionQueue, type BatchReason } from './flow';
 import { sessionEndReason, type SessionResponse, type StreamEvent } from '../shared/wire';
 import {
@@ -78,7 +80,7 @@ export interface ListenerOptions {
 	endCreatedSessionOnClose: boolean;
 	/** Manual test: emit the first matching item, then stop listening. */
 	manual: boolean;
-	stream: Pick<StreamClientOptions, 'pingIntervalMs' | 'maxFrameBytes' | 'reconnect' | 'connectTimeoutMs' | 'waitPoll'>;
+	stream: Pick<StreamClientOptions, 'pingIntervalMs' | 'maxFrameBytes' | 'reconnect' | 'connectTimeoutMs' | 'waitPoll' | 'agentFor'>;
 	api: SessionApi;
 	/** Starts one execution; the promise (when given) settles when that execution finished. */
 	emit(item: EventItem): Promise<unknown> | void;
@@ -127,7 +129,7 @@ const sessionEndedError = (sessionId: string) =>
 		'An ended session streams nothing. Use a live session, or let the trigger create a new session.',
 	);
 
-function describeStartFailure(error: StreamClientError, sessionId: string): ListenerStartError {
+function describeStartFailure(error: StreamClientError, sessionId: string, streamUrl?: string): ListenerStartError {
 	switch (error.kind) {
 		case 'unauthorized':
 			return new ListenerStartError(
@@ -143,11 +145,15 @@ function describeStartFailure(error: StreamClientError, sessionId: string): List
 				`The stream of session ${sessionId} did not become ready in time`,
 				'Check that n8n can reach the stream URL (WebSocket, port 443), then activate again.',
 			);
-		default:
+		default: {
+			// A failed connection (certificate, name, proxy, refusal) says which and what fixes it.
+			const failure =
+				error.kind === 'network' && streamUrl ? explainNetworkFailure(error, { url: streamUrl, proxy: describeProxy(streamUrl) }) : null;
 			return new ListenerStartError(
-				`Could not open the stream of session ${sessionId}: ${error.message}`,
-				'Check the network between n8n and Kallglot and the credential’s Base URL, then activate again.',
+				`Could not open the stream of session ${sessionId}: ${failure?.problem ?? error.message}`,
+				failure?.fix ?? 'Check the network between n8n and Kallglot and the credential’s Base URL, then activate again.',
 			);
+		}
 	}
 }
 
@@ -326,7 +332,7 @@ export class SessionListener {
 			this.active = null;
 			await client.close();
 			if (created) await this.options.api.end(session.id).catch(() => undefined);
-			throw error instanceof StreamClientError ? describeStartFailure(error, session.id) : error;
+			throw error instanceof StreamClientError ? describeStartFailure(error, session.id, session.stream?.url) : error;
 		}
 	}
 

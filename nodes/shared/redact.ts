@@ -1,7 +1,8 @@
 /**
  * Secret redaction for anything that may reach a log line or an error message.
  *
- * Kallglot secrets have recognisable shapes: API keys `sk_live_…` / `sk_test_…`, stream tokens
+ * Kallglot secrets have recognisable shapes: API keys `sk_live_…` / `sk_test_…` (and the sandbox's
+ * `sk_sandbox_…`), stream tokens
  * `kst_…`, and the stream token travels as the `token` query parameter of the stream URL
  * (wire.STREAM_TOKEN_PARAM). Everything here is pure and imports nothing from n8n, so the stream
  * client and the nodes share it.
@@ -24,7 +25,7 @@ const ENCODED_QUERY_SECRET = new RegExp(
 /** Stream tokens (`kst_live_…`, `kst_test_…`, any `kst_…`). */
 const STREAM_TOKEN = /\bkst_[A-Za-z0-9_-]+/g;
 /** API keys. */
-const API_KEY = /\bsk_(?:live|test)_[A-Za-z0-9_-]+/g;
+const API_KEY = /\bsk_(?:live|test|sandbox)_[A-Za-z0-9_-]+/g;
 /** `Authorization: Bearer …` as printed by HTTP clients. */
 const BEARER = /(\bBearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 /** `"token": "…"` / `"api_key": "…"` inside printed JSON. */

@@ -15,8 +15,10 @@ import type {
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { parseBaseUrl } from './baseUrl';
+import { explainNetworkFailure, originalMessage } from './networkFailure';
+import { kallglotApiError } from './nodeError';
+import { describeProxy } from './proxy';
 import { headerValue, RateLimitPacer, retryDelayHint } from './rateLimit';
-import { redactSecrets } from './redact';
 import { errorEnvelope, headers as wireHeaders, type KallglotError, type KallglotScope } from './wire';
 
 export type KallglotContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions | IWebhookFunctions;
@@ -73,13 +75,20 @@ const GUIDANCE: Record<number, string> = {
 	402: 'Your Kallglot API credits are exhausted. Top up credits in the Kallglot portal, then run again; the node does not retry this.',
 	403: 'The key is not allowed to do this, or the organization is inactive. Check the organization and the key’s permissions in the Kallglot portal.',
 	404: 'Kallglot does not know this resource. Check the ID (sessions start with sess_, agents with agt_).',
+	407: 'A proxy between n8n and Kallglot asks for credentials (HTTP 407). Put them in the proxy URL n8n uses: HTTPS_PROXY=http://user:password@proxy:3128.',
 	409: 'Another request with the same Idempotency-Key is still running. Wait and run again with the same key.',
 	422: 'Kallglot could not validate a field. Fix the parameter named in the message.',
 	429: 'Kallglot’s rate limit was reached and the retries were used up. Slow the workflow down (e.g. Loop Over Items with a Wait node) or raise your plan’s limit.',
-	500: 'Kallglot had an internal error. Run again later; the same Idempotency-Key keeps it from creating a duplicate.',
+	500: 'Kallglot had an internal error. Run again later.',
 	502: 'Kallglot could not reach the telephony upstream (for a dial: the call could not be placed). Check the number and the routing, then run again.',
 	503: 'Kallglot is unavailable. Run again later.',
-	504: 'Kallglot timed out. Run again later; the same Idempotency-Key keeps it from creating a duplicate.',
+	504: 'Kallglot timed out. Run again later.',
+};
+
+/** Added for a request sent with an Idempotency-Key, where it is true: a retry creates nothing twice. */
+const IDEMPOTENT_RETRY: Record<number, string> = {
+	500: 'The same Idempotency-Key keeps a retry from creating a duplicate.',
+	504: 'The same Idempotency-Key keeps a retry from creating a duplicate.',
 };
 
 const CODE_GUIDANCE: Record<string, string> = {
@@ -126,7 +135,7 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
 
 export async function getBaseUrl(this: KallglotContext, itemIndex?: number): Promise<string> {
 	const credentials = await this.getCredentials(CREDENTIAL_NAME);
-	const parsed = parseBaseUrl(credentials.baseUrl);
+	const parsed = parseBaseUrl(credentials.baseUrl, credentials.apiKey);
 	if ('url' in parsed) return parsed.url;
 	throw new NodeOperationError(this.getNode(), parsed.problem, {
 		itemIndex,
@@ -142,6 +151,7 @@ function apiError(
 	responseHeaders: unknown,
 	itemIndex?: number,
 	scope?: KallglotScope,
+	idempotent = false,
 ): NodeApiError {
 	const fields: KallglotError = error ?? {};
 	const requestId = fields.request_id ?? header(responseHeaders, wireHeaders.requestId);
@@ -152,12 +162,13 @@ function apiError(
 		fields.code === 'insufficient_permissions'
 			? scopeGuidance(scope)
 			: ((fields.code && CODE_GUIDANCE[fields.code]) ?? GUIDANCE[status] ?? ''),
+		idempotent ? (IDEMPOTENT_RETRY[status] ?? '') : '',
 		requestId ? `Kallglot request ID: ${requestId} (quote it to Kallglot support).` : '',
 	].filter(Boolean);
 	const envelope: JsonObject = error
 		? ({ error: { ...error, request_id: requestId } } as JsonObject)
 		: { error: { code, message: `HTTP ${status}`, request_id: requestId ?? null } };
-	return new NodeApiError(ctx.getNode(), envelope, {
+	return kallglotApiError(ctx.getNode(), envelope, {
 		message,
 		description: details.join(' '),
 		httpCode: String(status),
@@ -167,7 +178,7 @@ function apiError(
 
 /** A paced wait the caller waits out itself (RetryPolicy.maxTotalDelayMs): nothing was sent. */
 function pacedError(ctx: KallglotContext, waitMs: number, itemIndex?: number): NodeApiError {
-	const failure = new NodeApiError(
+	const failure = kallglotApiError(
 		ctx.getNode(),
 		{ error: { code: 'rate_limit_paced', message: 'not sent: the rate limit window has no request left' } },
 		{
@@ -181,21 +192,34 @@ function pacedError(ctx: KallglotContext, waitMs: number, itemIndex?: number): N
 	return failure;
 }
 
-function networkError(ctx: KallglotContext, cause: unknown, itemIndex?: number): NodeApiError {
-	// Build the error from a sanitized summary: the raw error can carry request headers.
-	const raw = cause as { message?: string; code?: string; cause?: { code?: string } };
-	const code = raw?.code ?? raw?.cause?.code ?? 'network_error';
-	const message = redactSecrets(raw?.message ?? 'request failed');
-	return new NodeApiError(
+/** Where a request went and how often: what a network error's message says. */
+interface Attempted {
+	url: string;
+	request: KallglotRequest;
+	attempts: number;
+}
+
+function networkError(ctx: KallglotContext, cause: unknown, { url, request, attempts }: Attempted): NodeApiError {
+	// Built from a sanitized summary: the raw error can carry request headers.
+	const failure = explainNetworkFailure(cause, { url, proxy: describeProxy(url) });
+	const tried =
+		attempts > 1
+			? `The request was tried ${attempts} times${request.idempotencyKey ? ' with the same Idempotency-Key, so a retry could not create a duplicate' : ''}.`
+			: '';
+	return kallglotApiError(
 		ctx.getNode(),
-		{ error: { code, message } },
+		{ error: { code: failure.code ?? 'network_error', message: originalMessage(cause) } },
 		{
-			message: `Could not reach Kallglot: ${message}`,
-			description:
-				'Check the credential’s Base URL and the network between n8n and Kallglot. The request was retried with the same Idempotency-Key before giving up.',
-			itemIndex,
+			message: `Could not reach Kallglot: ${failure.problem}`,
+			description: [failure.fix, tried].filter(Boolean).join(' '),
+			itemIndex: request.itemIndex,
 		},
 	);
+}
+
+/** Trying again cannot fix a certificate or a host name that does not resolve. */
+function worthRetrying(cause: unknown, url: string): boolean {
+	return explainNetworkFailure(cause, { url, proxy: null }).transient;
 }
 
 /** One Kallglot API call with retries. Resolves with the parsed JSON body of a 2xx answer. */
@@ -273,7 +297,7 @@ async function sendWithRetries(
 	const pause = async (ms: number) => {
 		await sleep(ms);
 		waited += ms;
-		if (request.signal?.aborted) throw networkError(this, new Error('request cancelled'), request.itemIndex);
+		if (request.signal?.aborted) throw networkError(this, new Error('request cancelled'), { url: options.url, request, attempts: 1 });
 	};
 
 	for (let attempt = 0; ; attempt++) {
@@ -290,11 +314,11 @@ async function sendWithRetries(
 			pacer?.observe(response.headers);
 		} catch (error) {
 			const backoff = backoffMs(attempt, policy);
-			if (attempt < policy.maxRetries && inBudget(backoff) && !request.signal?.aborted) {
+			if (attempt < policy.maxRetries && inBudget(backoff) && !request.signal?.aborted && worthRetrying(error, options.url)) {
 				await pause(backoff);
 				continue;
 			}
-			throw networkError(this, error, request.itemIndex);
+			throw networkError(this, error, { url: options.url, request, attempts: attempt + 1 });
 		}
 
 		const status = response.statusCode;
@@ -309,7 +333,7 @@ async function sendWithRetries(
 			await pause(delay);
 			continue;
 		}
-		const failure = apiError(this, status, error, response.headers, request.itemIndex, request.scope);
+		const failure = apiError(this, status, error, response.headers, request.itemIndex, request.scope, request.idempotencyKey !== undefined);
 		// The wait Kallglot asked for, for a caller that waits elsewhere (the trigger's poll of a session).
 		if (wait !== null) failure.context.retryAfterMs = wait;
 		throw failure;

@@ -63,12 +63,14 @@ describe('validation happens before any request', () => {
 		expect(sandbox.requests).toHaveLength(0);
 	});
 
-	test('an insecure base URL is refused before the key is sent', async () => {
+	test('an insecure base URL is refused before a Kallglot key is sent', async () => {
+		// A Kallglot key (sk_live_…); only sandbox keys may use plain http:// to other hosts (test/network).
+		const apiKey = 'sk_live_validation_0001';
 		const { error } = await runKallglotNode({
 			parameters: { resource: 'session', operation: 'create', mode: 'bidirectional_translation' },
-			credentials: { apiKey: sandbox.apiKey, baseUrl: 'http://api.example.com/v1' },
+			credentials: { apiKey, baseUrl: 'http://api.example.com/v1' },
 		});
 		expect(error?.message).toMatch(/Base URL "http:\/\/api.example.com\/v1" is not allowed.*unencrypted/);
-		expect(error?.message).not.toContain(sandbox.apiKey);
+		expect(error?.message).not.toContain(apiKey);
 	});
 });

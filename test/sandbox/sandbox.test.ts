@@ -17,7 +17,7 @@ describe('server basics', () => {
 		expect(sb.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
 		expect(sb.port).toBeGreaterThan(0);
 		expect(sb.apiKey).toBe(SANDBOX_API_KEY);
-		expect(SANDBOX_API_KEY).toMatch(/^sk_test_/);
+		expect(SANDBOX_API_KEY).toMatch(/^sk_sandbox_/);
 	});
 
 	it('answers unknown routes 404 and known routes with another method 405', async () => {

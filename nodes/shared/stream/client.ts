@@ -105,6 +105,8 @@ export interface StreamClientOptions {
 	dedupeWindow?: number;
 	/** How often to ask again while the session is not live; default WAIT_POLL. */
 	waitPoll?: Partial<BackoffPolicy>;
+	/** The agent to open `url` with (a proxy tunnel, see shared/proxy.ts); undefined: direct. */
+	agentFor?(url: string): WebSocket.ClientOptions['agent'];
 }
 
 export type StreamClientState = 'idle' | 'connecting' | 'waiting' | 'open' | 'backoff' | 'ended' | 'closed';
@@ -399,7 +401,7 @@ export class KallglotStreamClient {
 		try {
 			// maxPayload is only a memory-safety cap: frames above maxFrameBytes are skipped by us,
 			// because ws closes the whole connection when maxPayload is exceeded.
-			socket = new WebSocket(url, { maxPayload: this.hardMaxPayload });
+			socket = new WebSocket(url, { maxPayload: this.hardMaxPayload, agent: this.options.agentFor?.(url) });
 		} catch (error) {
 			this.failAttempt(attempt, new StreamClientError('network', this.redact(`could not open the stream: ${describeError(error)}`)));
 			return;
