@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * `kallglot-sandbox [--port 4010 --credits 100 --webhook-url URL --webhook-secret S …]`, installed
- * with the package (`npx --package n8n-nodes-kallglot kallglot-sandbox`); in this repository
+ * `kallglot-sandbox [--port 4010 --credits 100 --webhook-url URL --webhook-secret S …]`, the bin of
+ * the kallglot-sandbox package (`npx kallglot-sandbox` where it is installed); in this repository
  * `npm run sandbox -- …`. Starts the Kallglot sandbox and prints how to use it. Ctrl-C stops it cleanly.
  */
 import { KallglotSandbox, SANDBOX_AGENT_ID } from './index';
 import type { SandboxOptions } from './types';
 
-const USAGE = `Usage: kallglot-sandbox [options]   (npx --package n8n-nodes-kallglot kallglot-sandbox; in the repository: npm run sandbox -- [options])
+const USAGE = `Usage: kallglot-sandbox [options]   (in the repository: npm run sandbox -- [options])
   --port N               TCP port (default 4010, or KALLGLOT_SANDBOX_PORT; 0 = any free port)
   --host ADDR            address to listen on (default 127.0.0.1, or KALLGLOT_SANDBOX_HOST); 0.0.0.0 lets
                          n8n in a Docker container reach it (as http://host.docker.internal:4010/v1)
