@@ -9,7 +9,7 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../shared/nodeError';
-import { attachPacer } from '../shared/transport';
+import { attachPacer, stoppedError } from '../shared/transport';
 import { searchAgents } from './listSearch/searchAgents';
 import * as agent from './resources/agent';
 import * as analysis from './resources/analysis';
@@ -85,8 +85,18 @@ export class Kallglot implements INodeType {
 		const output: INodeExecutionData[] = [];
 		// Consecutive items share what Kallglot's responses said about the rate limit.
 		attachPacer(this);
+		// Stopping the execution (or its timeout) ends the loop: no item after it sends anything.
+		const cancelled = this.getExecutionCancelSignal();
+		const stop = (itemIndex: number) => {
+			const error = stoppedError(this, itemIndex);
+			error.message = `Stopped after ${itemIndex} of ${items.length} items: the execution was cancelled, so nothing more was sent to Kallglot`;
+			error.description = `${itemIndex} items were done before the stop; item ${itemIndex + 1} was waiting or in flight, and the ${items.length - itemIndex - 1} after it were not started. Re-run the rest with the same Idempotency-Keys and Kallglot creates or dials nothing twice.`;
+			this.logger.info(`Kallglot: ${error.message}`);
+			return error;
+		};
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			if (cancelled?.aborted) throw stop(itemIndex);
 			try {
 				const resource = this.getNodeParameter('resource', itemIndex) as string;
 				const operation = this.getNodeParameter('operation', itemIndex) as string;
@@ -98,6 +108,7 @@ export class Kallglot implements INodeType {
 				}
 				output.push(...(await handler.execute.call(this, itemIndex)));
 			} catch (error) {
+				if (cancelled?.aborted) throw stop(itemIndex);
 				const nodeError = asNodeError(this.getNode(), error, itemIndex);
 				if (this.continueOnFail()) {
 					output.push({ json: failedItemJson(nodeError, this.getNode().onError), pairedItem: { item: itemIndex } });

@@ -12,10 +12,10 @@ import type {
 	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleepWithAbort } from 'n8n-workflow';
 
 import { parseBaseUrl } from './baseUrl';
-import { headerValue, RateLimitPacer, retryDelayHint } from './rateLimit';
+import { headerValue, RateLimitPacer, retryDelayHint, type Sleep } from './rateLimit';
 import { redactSecrets } from './redact';
 import { errorEnvelope, headers as wireHeaders, type KallglotError, type KallglotScope } from './wire';
 
@@ -38,7 +38,10 @@ export interface KallglotRequest {
 	scope?: KallglotScope;
 	/** Statuses worth retrying. A failed SIP dial (502) is not retried by Dial: it would ring again. */
 	retryOn?: ReadonlySet<number>;
-	/** Stops the request and its retries (the trigger aborts its calls when it is closed). */
+	/**
+	 * Stops the request, its waits and its retries at once (the trigger aborts its calls when it is
+	 * closed). Default: the execution's cancel signal (the user stopped it, or it timed out).
+	 */
 	signal?: AbortSignal;
 	/**
 	 * Paces this request by what earlier responses said about the rate limit. Default: the pacer
@@ -181,6 +184,38 @@ function pacedError(ctx: KallglotContext, waitMs: number, itemIndex?: number): N
 	return failure;
 }
 
+/** The execution was stopped (by the user, or its timeout) before or while this request waited. */
+export function stoppedError(ctx: KallglotContext, itemIndex?: number): NodeOperationError {
+	const failure = new NodeOperationError(ctx.getNode(), 'Stopped: the execution was cancelled, so nothing more was sent to Kallglot', {
+		itemIndex,
+		description: 'The workflow was stopped or timed out while this request waited or ran.',
+	});
+	failure.context.stopped = true;
+	return failure;
+}
+
+/** The cancel signal of an action node's execution; other contexts have none. */
+function cancelSignalOf(ctx: KallglotContext): AbortSignal | undefined {
+	return 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
+}
+
+/**
+ * A wait that ends at once when `signal` aborts. Its own controller per wait, so the listener it
+ * adds to the execution's signal is removed when the wait ends either way.
+ */
+const abortableSleep: Sleep = async (ms, signal) => {
+	if (!signal) return await sleepWithAbort(ms);
+	const own = new AbortController();
+	const abort = () => own.abort();
+	signal.addEventListener('abort', abort, { once: true });
+	try {
+		if (signal.aborted) own.abort();
+		await sleepWithAbort(ms, own.signal);
+	} finally {
+		signal.removeEventListener('abort', abort);
+	}
+};
+
 function networkError(ctx: KallglotContext, cause: unknown, itemIndex?: number): NodeApiError {
 	// Build the error from a sanitized summary: the raw error can carry request headers.
 	const raw = cause as { message?: string; code?: string; cause?: { code?: string } };
@@ -264,20 +299,29 @@ async function sendWithRetries(
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		timeout: 30_000,
-		...(request.signal ? { abortSignal: request.signal } : {}),
 	};
 	const pacer = request.pacer ?? pacers.get(this);
+	const signal = request.signal ?? cancelSignalOf(this);
+	// Cuts the request in flight too (n8n's HTTP helper does so with the cancel signal anyway).
+	if (signal) options.abortSignal = signal;
+	const sleep = pacer?.sleep ?? abortableSleep;
 	/** Waited so far in this call (paced and retry waits), against policy.maxTotalDelayMs. */
 	let waited = 0;
 	const inBudget = (ms: number) => waited + ms <= (policy.maxTotalDelayMs ?? Infinity);
+	const stopped = () => stoppedError(this, request.itemIndex);
 	const pause = async (ms: number) => {
-		await sleep(ms);
+		try {
+			await sleep(ms, signal);
+		} catch {
+			throw stopped();
+		}
 		waited += ms;
-		if (request.signal?.aborted) throw networkError(this, new Error('request cancelled'), request.itemIndex);
+		if (signal?.aborted) throw stopped();
 	};
 
 	for (let attempt = 0; ; attempt++) {
 		let response: { body: unknown; headers: unknown; statusCode: number };
+		if (signal?.aborted) throw stopped();
 		const paced = pacer?.delayMs() ?? 0;
 		if (paced > 0) {
 			if (paced <= policy.maxDelayMs && inBudget(paced)) await pause(paced);
@@ -285,12 +329,14 @@ async function sendWithRetries(
 			// Otherwise a wait longer than the policy allows is not held here: the request goes out,
 			// and a 429 answer fails fast with Kallglot's own Retry-After.
 		}
+		const sentAt = Date.now();
 		try {
 			response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options);
-			pacer?.observe(response.headers);
+			pacer?.observe(response.headers, sentAt, response.statusCode);
 		} catch (error) {
+			if (signal?.aborted) throw stopped();
 			const backoff = backoffMs(attempt, policy);
-			if (attempt < policy.maxRetries && inBudget(backoff) && !request.signal?.aborted) {
+			if (attempt < policy.maxRetries && inBudget(backoff)) {
 				await pause(backoff);
 				continue;
 			}
@@ -305,7 +351,7 @@ async function sendWithRetries(
 		const wait = retryDelayHint(header(response.headers, wireHeaders.retryAfter), error?.retry_after);
 		const retryable = retryOn.has(status) && (status !== 409 || error?.code === 'idempotency_conflict');
 		const delay = wait ?? backoffMs(attempt, policy);
-		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && inBudget(delay) && !request.signal?.aborted) {
+		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && inBudget(delay) && !signal?.aborted) {
 			await pause(delay);
 			continue;
 		}
