@@ -8,6 +8,8 @@
 import type { IRun } from 'n8n-workflow';
 import { contactIds, dialItems, startCampaign } from '../test/helpers/campaign';
 import { KallglotSandbox } from '../sandbox';
+// The .js suffix: without it tsx would resolve Kallglot.node.json (the codex) first.
+import { Kallglot } from '../nodes/Kallglot/Kallglot.node.js';
 import type { RateLimitModel } from '../sandbox';
 import { round, sleep } from './util';
 
@@ -72,7 +74,7 @@ export async function campaign(contacts: number, limitPerSecond: number, model: 
 		const credentials = { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl };
 		const prefixes = Array.from({ length: executions }, (_, i) => `E${i}`);
 		const started = performance.now();
-		const runs = await Promise.all(prefixes.map((prefix) => startCampaign(credentials, contacts, prefix).done));
+		const runs = await Promise.all(prefixes.map((prefix) => startCampaign(new Kallglot(), credentials, contacts, prefix).done));
 		const wallSeconds = (performance.now() - started) / 1000;
 		const billable = 2 * contacts * executions;
 		const idealSeconds = billable / limitPerSecond;
@@ -112,7 +114,7 @@ export interface StopResult {
 export async function stoppedCampaign(contacts: number, limitPerSecond: number, stopAfter: number): Promise<StopResult> {
 	const sandbox = await KallglotSandbox.start({ rateLimit: { limit: limitPerSecond, windowMs: 1000 } });
 	try {
-		const run = startCampaign({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, contacts, 'S');
+		const run = startCampaign(new Kallglot(), { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, contacts, 'S');
 		while (sandbox.requests.filter(isBillable).length < stopAfter) await sleep(2);
 		const stopAt = Date.now();
 		const sentBeforeStop = sandbox.requests.filter(isBillable).length;

@@ -33,6 +33,15 @@ function failedItemJson(error: NodeApiError | NodeOperationError, onError: INode
 	return { error: error.message, description };
 }
 
+/** The node's answer to a stop: how many items were done, and that nothing more was sent. */
+function stoppedAfter(ctx: IExecuteFunctions, done: number, total: number): NodeOperationError {
+	const error = stoppedError(ctx, done);
+	error.message = `Stopped after ${done} of ${total} items: the execution was cancelled, so nothing more was sent to Kallglot`;
+	error.description = `The first ${done} items were done. Item ${done + 1} was waiting (nothing sent) or its request was in flight (n8n cuts it: Kallglot may have acted on it); the rest were not sent. Re-run items ${done + 1}–${total} with the same Idempotency-Keys and Kallglot creates or dials nothing twice.`;
+	ctx.logger.info(`Kallglot: ${error.message}`);
+	return error;
+}
+
 type Operation = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
 
 const router: Record<string, Record<string, { execute: Operation }>> = {
@@ -87,16 +96,9 @@ export class Kallglot implements INodeType {
 		attachPacer(this);
 		// Stopping the execution (or its timeout) ends the loop: no item after it sends anything.
 		const cancelled = this.getExecutionCancelSignal();
-		const stop = (itemIndex: number) => {
-			const error = stoppedError(this, itemIndex);
-			error.message = `Stopped after ${itemIndex} of ${items.length} items: the execution was cancelled, so nothing more was sent to Kallglot`;
-			error.description = `${itemIndex} items were done before the stop; item ${itemIndex + 1} was waiting or in flight, and the ${items.length - itemIndex - 1} after it were not started. Re-run the rest with the same Idempotency-Keys and Kallglot creates or dials nothing twice.`;
-			this.logger.info(`Kallglot: ${error.message}`);
-			return error;
-		};
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			if (cancelled?.aborted) throw stop(itemIndex);
+			if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
 			try {
 				const resource = this.getNodeParameter('resource', itemIndex) as string;
 				const operation = this.getNodeParameter('operation', itemIndex) as string;
@@ -108,7 +110,7 @@ export class Kallglot implements INodeType {
 				}
 				output.push(...(await handler.execute.call(this, itemIndex)));
 			} catch (error) {
-				if (cancelled?.aborted) throw stop(itemIndex);
+				if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
 				const nodeError = asNodeError(this.getNode(), error, itemIndex);
 				if (this.continueOnFail()) {
 					output.push({ json: failedItemJson(nodeError, this.getNode().onError), pairedItem: { item: itemIndex } });

@@ -8,8 +8,6 @@ import { PACKAGE, TestNodeTypes, additionalDataFor } from './engine';
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, INode, INodeExecutionData, INodeType, IRun } from 'n8n-workflow';
 import { createDeferredPromise, createRunExecutionData, Workflow } from 'n8n-workflow';
 import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
-// The .js suffix: without it tsx would resolve Kallglot.node.json (the codex) first.
-import { Kallglot } from '../../nodes/Kallglot/Kallglot.node.js';
 
 /** The contact list the campaign starts from (stands in for a CRM or sheet node): passes items on. */
 class Contacts implements INodeType {
@@ -51,8 +49,11 @@ export interface CampaignRun {
 /** The contact ids of a campaign: `${prefix}-0`, `${prefix}-1`, … */
 export const contactIds = (prefix: string, contacts: number) => Array.from({ length: contacts }, (_, i) => `${prefix}-${i}`);
 
-/** Starts one campaign execution of `contacts` contacts; ids and Idempotency-Keys carry `prefix`. */
-export function startCampaign(credentials: ICredentialDataDecryptedObject, contacts: number, prefix = 'C'): CampaignRun {
+/**
+ * Starts one campaign execution of `contacts` contacts; ids and Idempotency-Keys carry `prefix`.
+ * `kallglot` is the Kallglot node (passed in: jest and tsx resolve its module path differently).
+ */
+export function startCampaign(kallglot: INodeType, credentials: ICredentialDataDecryptedObject, contacts: number, prefix = 'C'): CampaignRun {
 	const nodes = [
 		node('Contacts', 'campaignContacts', {}, 0),
 		node(
@@ -89,7 +90,7 @@ export function startCampaign(credentials: ICredentialDataDecryptedObject, conta
 	const workflowData = { id: `campaign-${prefix}`, name: 'campaign', nodes, connections, active: false, settings: {} };
 	const workflow = new Workflow({
 		...workflowData,
-		nodeTypes: new TestNodeTypes([new Kallglot(), new Contacts()]),
+		nodeTypes: new TestNodeTypes([kallglot, new Contacts()]),
 	} as never);
 	const input = contactIds(prefix, contacts).map((contactId, i) => ({
 		json: { contactId, phone: `+1415555${String(i).padStart(4, '0')}` },
