@@ -9,6 +9,7 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../shared/nodeError';
+import { RateLimitPacer } from '../shared/rateLimit';
 import { attachPacer, stoppedError } from '../shared/transport';
 import { searchAgents } from './listSearch/searchAgents';
 import * as agent from './resources/agent';
@@ -41,6 +42,9 @@ function stoppedAfter(ctx: IExecuteFunctions, done: number, total: number): Node
 	ctx.logger.info(`Kallglot: ${error.message}`);
 	return error;
 }
+
+/** Where the execution's flow context keeps the pacer's state between Kallglot node runs. */
+const PACER_STATE_KEY = 'kallglotRateLimit';
 
 type Operation = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
 
@@ -92,8 +96,11 @@ export class Kallglot implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const output: INodeExecutionData[] = [];
-		// Consecutive items share what Kallglot's responses said about the rate limit.
-		attachPacer(this);
+		// Consecutive items, and the next Kallglot node of this execution (Dial after Create
+		// Session), share what Kallglot's responses said about the rate limit: the pacer's state is
+		// kept in the execution's flow context. (A run that throws ends the execution: nothing to keep.)
+		const flow = this.getContext('flow');
+		const pacer = attachPacer(this, new RateLimitPacer({ resume: flow[PACER_STATE_KEY] }));
 		// Stopping the execution (or its timeout) ends the loop: no item after it sends anything.
 		const cancelled = this.getExecutionCancelSignal();
 
@@ -119,6 +126,7 @@ export class Kallglot implements INodeType {
 				throw nodeError;
 			}
 		}
+		flow[PACER_STATE_KEY] = pacer.snapshot();
 		return [output];
 	}
 }

@@ -67,6 +67,8 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 export interface PacerOptions {
 	/** Clock (epoch ms), for tests. */
 	now?: () => number;
+	/** What an earlier pacer of the same execution knew (`snapshot()`); ignored unless it is one. */
+	resume?: unknown;
 	/** How the requests of this pacer wait (paced and retry waits), for tests. */
 	sleep?: Sleep;
 }
@@ -76,6 +78,37 @@ interface Observation extends LimitReading {
 	status: number;
 	sentAt: number;
 	receivedAt: number;
+}
+
+/**
+ * What a pacer knows, as plain JSON: kept in the execution's flow context so the next node run
+ * of the same execution (Dial after Create Session) starts where the last one left off.
+ */
+export interface PacerState {
+	last: Observation | null;
+	model: 'window' | 'bucket';
+	shared: boolean;
+	windowOpenedBy: { sentAt: number; receivedAt: number } | null;
+	window: { atMost: number; wholeSeconds: number } | null;
+	trustWholeSeconds: boolean;
+	trustOwnWindows: boolean;
+	refilled: number;
+	refillMs: number;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** A PacerState read back from execution data, or null when it is not one. */
+function asPacerState(value: unknown): PacerState | null {
+	const s = value as PacerState | null | undefined;
+	if (!s || typeof s !== 'object' || (s.model !== 'window' && s.model !== 'bucket')) return null;
+	const last = s.last;
+	if (last !== null && (typeof last !== 'object' || ![last.remaining, last.resetAt, last.status, last.sentAt, last.receivedAt].every(isNumber))) return null;
+	if (last !== null && last.limit !== null && !isNumber(last.limit)) return null;
+	if (s.windowOpenedBy !== null && (typeof s.windowOpenedBy !== 'object' || !isNumber(s.windowOpenedBy?.receivedAt))) return null;
+	if (s.window !== null && (typeof s.window !== 'object' || !isNumber(s.window?.atMost) || !isNumber(s.window?.wholeSeconds))) return null;
+	if (![s.refilled, s.refillMs].every(isNumber)) return null;
+	return s;
 }
 
 /**
@@ -104,8 +137,9 @@ const MIN_REFILL_SPAN_MS = 250;
  * - Nothing remains, token bucket (seen as a reset that moves while nothing comes back): wait
  *   for one token at the refill rate measured from the answers (tokens regained per ms).
  *
- * Create one per execution; around every request: `delayMs()`, wait, send, then
- * `observe(headers, sentAt, status)`. It holds no timer: nothing to clean up.
+ * Create one per node run (resuming what the execution's previous node run knew); around every
+ * request: `delayMs()`, wait, send, then `observe(headers, sentAt, status)`. It holds no timer:
+ * nothing to clean up.
  */
 export class RateLimitPacer {
 	private readonly now: () => number;
@@ -139,6 +173,33 @@ export class RateLimitPacer {
 	constructor(options: PacerOptions = {}) {
 		this.now = options.now ?? Date.now;
 		this.sleep = options.sleep;
+		const state = asPacerState(options.resume);
+		if (state !== null) {
+			this.last = state.last;
+			this.model = state.model;
+			this.sharedUntil = state.shared ? Infinity : -Infinity;
+			this.windowOpenedBy = state.windowOpenedBy;
+			this.window = state.window;
+			this.trustWholeSeconds = state.trustWholeSeconds !== false;
+			this.trustOwnWindows = state.trustOwnWindows !== false;
+			this.refilled = state.refilled;
+			this.refillMs = state.refillMs;
+		}
+	}
+
+	/** What this pacer knows, as plain JSON (see PacerState). */
+	snapshot(): PacerState {
+		return {
+			last: this.last,
+			model: this.model,
+			shared: this.sharedUntil === Infinity,
+			windowOpenedBy: this.windowOpenedBy,
+			window: this.window,
+			trustWholeSeconds: this.trustWholeSeconds,
+			trustOwnWindows: this.trustOwnWindows,
+			refilled: this.refilled,
+			refillMs: this.refillMs,
+		};
 	}
 
 	/**

@@ -8,6 +8,8 @@ import { parseRetryAfter, RateLimitPacer, retryDelayHint } from '../../nodes/sha
 import { KallglotSandbox } from '../../sandbox';
 import { runKallglotNode } from '../helpers/engine';
 import { simulate } from '../helpers/pacingSim';
+import { dialItems, startCampaign } from '../helpers/campaign';
+import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
 
 const NOW = Date.UTC(2026, 11, 1, 19, 12, 18, 500);
 
@@ -148,6 +150,17 @@ describe('RateLimitPacer (plain object, injected clock)', () => {
 		expect(p.delayMs()).toBe(Math.ceil(untilFull / (5 - Math.floor(tokens))));
 	});
 
+	test('the next node run resumes from a snapshot (plain JSON, as n8n keeps it); anything else is ignored', () => {
+		const p = pacer();
+		answer(p, 5, 4, START + 1002);
+		const opened = now;
+		answer(p, 5, 0, START + 1002);
+		const saved = JSON.parse(JSON.stringify(p.snapshot()));
+		const next = new RateLimitPacer({ now: () => now, resume: saved });
+		expect(next.delayMs()).toBe(opened + 1000 - now);
+		expect(new RateLimitPacer({ now: () => now, resume: { model: 'window', last: 'nonsense' } }).delayMs()).toBe(0);
+	});
+
 	test('ignores answers without the headers (or with nonsense); header names are case-insensitive', () => {
 		const p = pacer();
 		p.observe({});
@@ -281,6 +294,16 @@ describe('through the node and the sandbox', () => {
 		expect(items?.filter((i) => i.json.error !== undefined)).toEqual([]);
 		expect(creates().filter((r) => r.status === 429)).toHaveLength(0);
 		expect(sandbox.sessions.size).toBe(8);
+	});
+
+	test('a campaign of 5 contacts under 5 per second: the Dial node carries on from what Create Session learned, no 429', async () => {
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 5, windowMs: 1000 } });
+		// The 5 creates spend the window: a Dial node starting from nothing would send into it (a 429).
+		const { done } = startCampaign(new Kallglot(), credentials(), 5, 'carry');
+		const run = await done;
+		expect(dialItems(run).filter((item) => item.json.error === undefined)).toHaveLength(5);
+		expect(sandbox.requests.filter((r) => r.status === 429)).toEqual([]);
+		expect(sandbox.requests.filter((r) => r.path.endsWith('/dial') && r.status === 200)).toHaveLength(5);
 	});
 
 	test('the pacer is per execution: a new run does not inherit a wait', async () => {
