@@ -187,6 +187,11 @@ export class RateLimitPacer {
 		}
 	}
 
+	/** The pacer's clock (epoch ms), for stamping when a request is sent. */
+	time(): number {
+		return this.now();
+	}
+
 	/** What this pacer knows, as plain JSON (see PacerState). */
 	snapshot(): PacerState {
 		return {

@@ -329,7 +329,7 @@ async function sendWithRetries(
 			// Otherwise a wait longer than the policy allows is not held here: the request goes out,
 			// and a 429 answer fails fast with Kallglot's own Retry-After.
 		}
-		const sentAt = Date.now();
+		const sentAt = pacer?.time() ?? Date.now();
 		try {
 			response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options);
 			pacer?.observe(response.headers, sentAt, response.statusCode);
