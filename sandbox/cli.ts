@@ -5,7 +5,7 @@
  * `npm run sandbox -- …`. Starts the Kallglot sandbox and prints how to use it. Ctrl-C stops it cleanly.
  */
 import { KallglotSandbox, SANDBOX_AGENT_ID } from './index';
-import type { SandboxOptions } from './types';
+import type { RateLimitModel, SandboxOptions } from './types';
 
 const USAGE = `Usage: kallglot-sandbox [options]   (in the repository: npm run sandbox -- [options])
   --port N               TCP port (default 4010, or KALLGLOT_SANDBOX_PORT; 0 = any free port)
@@ -15,7 +15,9 @@ const USAGE = `Usage: kallglot-sandbox [options]   (in the repository: npm run s
                          host each request came to
   --credits N            API credits (default unlimited; each session create costs 1)
   --token-ttl-ms N       stream token lifetime (default 300000 = 5 min)
-  --rate-limit N/MS      fixed-window rate limit per API key, e.g. 60/60000
+  --rate-limit N/MS      rate limit per API key: N requests per MS ms, e.g. 60/60000
+  --rate-limit-model M   fixed-window (default: N per window, starting with its first request)
+                         or token-bucket (N tokens, refilled continuously at N per MS)
   --webhook-url URL      deliver signed webhooks (session, transcript, recording, analysis events) to URL
   --webhook-secret S     signing secret for --webhook-url (or KALLGLOT_WEBHOOK_SECRET)
   --webhook-events A,B   only these event types (default all)
@@ -41,6 +43,7 @@ function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } 
 	let webhookUrl: string | undefined;
 	let webhookSecret = process.env.KALLGLOT_WEBHOOK_SECRET;
 	let webhookEvents: string[] | undefined;
+	let rateLimitModel: RateLimitModel | undefined;
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i].split('=', 2);
 		const value = (): string | undefined => inline ?? argv[++i];
@@ -67,6 +70,12 @@ function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } 
 				const m = /^(\d+)\/(\d+)$/.exec(value() ?? '');
 				if (m === null) fail('--rate-limit needs N/windowMs, e.g. 60/60000');
 				options.rateLimit = { limit: Number(m[1]), windowMs: Number(m[2]) };
+				break;
+			}
+			case '--rate-limit-model': {
+				const model = value();
+				if (model !== 'fixed-window' && model !== 'token-bucket') fail('--rate-limit-model is fixed-window or token-bucket');
+				rateLimitModel = model;
 				break;
 			}
 			case '--webhook-url':
@@ -98,6 +107,10 @@ function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boolean } 
 			default:
 				fail(`Unknown option ${argv[i]}`);
 		}
+	}
+	if (rateLimitModel !== undefined) {
+		if (options.rateLimit === undefined || options.rateLimit === null) fail('--rate-limit-model needs --rate-limit');
+		options.rateLimit.model = rateLimitModel;
 	}
 	if (webhookUrl !== undefined) {
 		if (webhookSecret === undefined || webhookSecret === '') fail('--webhook-url needs --webhook-secret (or KALLGLOT_WEBHOOK_SECRET)');

@@ -28,6 +28,7 @@ export type {
 	AnalysisPart,
 	FinalsOptions,
 	PlayOptions,
+	RateLimitModel,
 	RateLimitOptions,
 	RecordedHandshake,
 	RecordedRequest,

@@ -11,7 +11,7 @@ import { flattenHeaders, parseJsonBody, queryObject, readBody, sendBytes, sendJs
 import { newCallId, newRequestId } from './ids';
 import type { IdempotencyOutcome, IdempotencyStore } from './idempotency';
 import { analysisResource, recordingFileName, recordingResource, type PostCallStore } from './post-call';
-import type { FixedWindowRateLimiter, RateLimitVerdict } from './rate-limit';
+import type { RateLimiter, RateLimitVerdict } from './rate-limit';
 import {
 	createSessionRecord,
 	endSummary,
@@ -48,7 +48,7 @@ export interface RestBackend {
 export interface RestGates {
 	apiKeys: readonly string[];
 	keyProfiles?: Readonly<Record<string, ApiKeyProfile>>;
-	limiter: FixedWindowRateLimiter;
+	limiter: RateLimiter;
 	idempotency: IdempotencyStore;
 	faults: RestFaultQueue;
 	requests: RecordedRequest[];

@@ -12,7 +12,7 @@ import { ControlApi } from './control';
 import { RestFaultQueue, StreamFaultRegistry } from './faults';
 import { sendJson } from './http-util';
 import { IdempotencyStore } from './idempotency';
-import { FixedWindowRateLimiter } from './rate-limit';
+import { createRateLimiter } from './rate-limit';
 import { RestApi } from './rest';
 import { PostCallStore } from './post-call';
 import { playBilingualCall, playFinals, type CallStage } from './script';
@@ -150,7 +150,7 @@ export class KallglotSandbox {
 		this.rest = new RestApi(this, {
 			apiKeys: this.apiKeys,
 			keyProfiles: options.keyProfiles,
-			limiter: new FixedWindowRateLimiter(options.rateLimit ?? null),
+			limiter: createRateLimiter(options.rateLimit ?? null),
 			idempotency: new IdempotencyStore(),
 			faults: this.restFaults,
 			requests: this.requests,

@@ -18,10 +18,19 @@ export type Provider = 'twilio' | 'telnyx' | 'sip' | 'webrtc';
 export type Speaker = 'customer' | 'agent';
 export type JsonObject = Record<string, unknown>;
 
+export type RateLimitModel = 'fixed-window' | 'token-bucket';
+
 export interface RateLimitOptions {
 	limit: number;
 	windowMs: number;
-	/** Fixed Retry-After value; default: seconds until the window resets. */
+	/**
+	 * 'fixed-window' (default): `limit` requests per window, the window starting with its first
+	 * request. 'token-bucket': a bucket of `limit` tokens, refilled continuously at `limit` per
+	 * `windowMs`. Both report X-RateLimit-Limit / -Remaining / -Reset (whole unix seconds, rounded
+	 * up: the window's end, or when the bucket is full again) and a 429's Retry-After.
+	 */
+	model?: RateLimitModel;
+	/** Fixed Retry-After value; default: seconds until the window resets (bucket: until a token is back). */
 	retryAfterSeconds?: number;
 	/**
 	 * How the 429's Retry-After header is written; default 'seconds'. 'http-date' sends an

@@ -9,7 +9,8 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { asNodeError } from '../shared/nodeError';
-import { attachPacer } from '../shared/transport';
+import { RateLimitPacer } from '../shared/rateLimit';
+import { attachPacer, stoppedError } from '../shared/transport';
 import { searchAgents } from './listSearch/searchAgents';
 import * as agent from './resources/agent';
 import * as analysis from './resources/analysis';
@@ -32,6 +33,18 @@ function failedItemJson(error: NodeApiError | NodeOperationError, onError: INode
 	}
 	return { error: error.message, description };
 }
+
+/** The node's answer to a stop: how many items were done, and that nothing more was sent. */
+function stoppedAfter(ctx: IExecuteFunctions, done: number, total: number): NodeOperationError {
+	const error = stoppedError(ctx, done);
+	error.message = `Stopped after ${done} of ${total} items: the execution was cancelled, so nothing more was sent to Kallglot`;
+	error.description = `The first ${done} items were done. Item ${done + 1} was waiting (nothing sent) or its request was in flight (n8n cuts it: Kallglot may have acted on it); the rest were not sent. Re-run items ${done + 1}–${total} with the same Idempotency-Keys and Kallglot creates or dials nothing twice.`;
+	ctx.logger.info(`Kallglot: ${error.message}`);
+	return error;
+}
+
+/** Where the execution's flow context keeps the pacer's state between Kallglot node runs. */
+const PACER_STATE_KEY = 'kallglotRateLimit';
 
 type Operation = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
 
@@ -83,10 +96,16 @@ export class Kallglot implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const output: INodeExecutionData[] = [];
-		// Consecutive items share what Kallglot's responses said about the rate limit.
-		attachPacer(this);
+		// Consecutive items, and the next Kallglot node of this execution (Dial after Create
+		// Session), share what Kallglot's responses said about the rate limit: the pacer's state is
+		// kept in the execution's flow context. (A run that throws ends the execution: nothing to keep.)
+		const flow = this.getContext('flow');
+		const pacer = attachPacer(this, new RateLimitPacer({ resume: flow[PACER_STATE_KEY] }));
+		// Stopping the execution (or its timeout) ends the loop: no item after it sends anything.
+		const cancelled = this.getExecutionCancelSignal();
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
 			try {
 				const resource = this.getNodeParameter('resource', itemIndex) as string;
 				const operation = this.getNodeParameter('operation', itemIndex) as string;
@@ -98,6 +117,7 @@ export class Kallglot implements INodeType {
 				}
 				output.push(...(await handler.execute.call(this, itemIndex)));
 			} catch (error) {
+				if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
 				const nodeError = asNodeError(this.getNode(), error, itemIndex);
 				if (this.continueOnFail()) {
 					output.push({ json: failedItemJson(nodeError, this.getNode().onError), pairedItem: { item: itemIndex } });
@@ -106,6 +126,7 @@ export class Kallglot implements INodeType {
 				throw nodeError;
 			}
 		}
+		flow[PACER_STATE_KEY] = pacer.snapshot();
 		return [output];
 	}
 }

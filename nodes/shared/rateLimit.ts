@@ -1,7 +1,7 @@
 /**
  * What Kallglot's rate-limit headers say, read as plain TypeScript (no n8n imports, so it is
  * tested alone): when to retry a refused request (Retry-After) and how to pace the next one
- * (X-RateLimit-Remaining / X-RateLimit-Reset, contract §4).
+ * (X-RateLimit-Limit / X-RateLimit-Remaining / X-RateLimit-Reset, contract §4).
  */
 
 /** Case-insensitive header lookup on the plain object n8n's HTTP helper returns. */
@@ -44,66 +44,264 @@ export function retryDelayHint(retryAfterHeader: string | undefined, envelopeSec
 	return usable.length ? Math.max(...usable) : null;
 }
 
-/** The rate-limit state one response reported. */
-interface LimitWindow {
+/** The rate-limit headers of one response, as numbers. */
+export interface LimitReading {
+	/** X-RateLimit-Limit; null when absent. */
+	limit: number | null;
 	remaining: number;
-	/** Epoch ms when the window resets (X-RateLimit-Reset is unix seconds). */
+	/** Epoch ms of X-RateLimit-Reset (whole unix seconds on the wire). */
 	resetAt: number;
 }
 
+export function readLimitHeaders(headers: unknown): LimitReading | null {
+	const remaining = Number(headerValue(headers, 'x-ratelimit-remaining'));
+	const reset = Number(headerValue(headers, 'x-ratelimit-reset'));
+	if (!Number.isFinite(remaining) || !Number.isFinite(reset) || remaining < 0 || reset <= 0) return null;
+	const limit = Number(headerValue(headers, 'x-ratelimit-limit'));
+	return { limit: Number.isFinite(limit) && limit > 0 ? limit : null, remaining, resetAt: reset * 1000 };
+}
+
+/** A wait that ends early, by rejecting, when `signal` aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 export interface PacerOptions {
-	/** Clock, for tests. */
+	/** Clock (epoch ms), for tests. */
 	now?: () => number;
-	/**
-	 * Below this many remaining requests, the requests left are spread evenly over the time to
-	 * the reset instead of being sent at once. Default 0: send while any remain, then wait for
-	 * the reset (measured on a 20-item campaign at 5 per 2 s: 0 429s either way, and spreading
-	 * took 10.2 s against 8.8 s for waiting only when none remain).
-	 */
-	lowWater?: number;
+	/** What an earlier pacer of the same execution knew (`snapshot()`); ignored unless it is one. */
+	resume?: unknown;
+	/** How the requests of this pacer wait (paced and retry waits), for tests. */
+	sleep?: Sleep;
+}
+
+/** One observed response, with when it was sent and received. */
+interface Observation extends LimitReading {
+	status: number;
+	sentAt: number;
+	receivedAt: number;
 }
 
 /**
- * Shares what Kallglot said about the rate limit between the requests of one n8n execution.
+ * What a pacer knows, as plain JSON: kept in the execution's flow context so the next node run
+ * of the same execution (Dial after Create Session) starts where the last one left off.
+ */
+export interface PacerState {
+	last: Observation | null;
+	model: 'window' | 'bucket';
+	shared: boolean;
+	windowOpenedBy: { sentAt: number; receivedAt: number } | null;
+	window: { atMost: number; wholeSeconds: number } | null;
+	trustWholeSeconds: boolean;
+	trustOwnWindows: boolean;
+	refilled: number;
+	refillMs: number;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** A PacerState read back from execution data, or null when it is not one. */
+function asPacerState(value: unknown): PacerState | null {
+	const s = value as PacerState | null | undefined;
+	if (!s || typeof s !== 'object' || (s.model !== 'window' && s.model !== 'bucket')) return null;
+	const last = s.last;
+	if (last !== null && (typeof last !== 'object' || ![last.remaining, last.resetAt, last.status, last.sentAt, last.receivedAt].every(isNumber))) return null;
+	if (last !== null && last.limit !== null && !isNumber(last.limit)) return null;
+	if (s.windowOpenedBy !== null && (typeof s.windowOpenedBy !== 'object' || !isNumber(s.windowOpenedBy?.receivedAt))) return null;
+	if (s.window !== null && (typeof s.window !== 'object' || !isNumber(s.window?.atMost) || !isNumber(s.window?.wholeSeconds))) return null;
+	if (![s.refilled, s.refillMs].every(isNumber)) return null;
+	return s;
+}
+
+/**
+ * How much of its rate a bucket's refill estimate may use: the count behind it is whole tokens
+ * (X-RateLimit-Remaining is an integer), so a short span can read high; waiting a little longer
+ * only lets more tokens gather, which the next answers spend at once.
+ */
+const BUCKET_RATE_SHARE = 0.85;
+/** Refill measured over less than this is too coarse to replace the header's own estimate. */
+const MIN_REFILL_SPAN_MS = 250;
+
+/**
+ * Paces one execution's requests by what Kallglot's answers say about the rate limit, so a
+ * campaign uses the whole limit without collecting 429s. Kallglot documents neither a fixed
+ * window nor a token bucket; the answers tell them apart:
  *
- * Usage: create one per `execute()` (the Kallglot node does), then around every request:
- *   const wait = pacer.delayMs(); if (wait > 0) await sleep(wait);
- *   …send…
- *   pacer.observe(response.headers);
- * `kallglotApiRequest` does this for you when it is given a pacer (request option `pacer`, or
- * the one the node's execute loop attached to its context). A pacer never waits longer than
- * the window's reset, and forgets a window once it has reset.
+ * - Send at once while the last answer said a request remains (X-RateLimit-Remaining ≥ 1, or ≥ 2
+ *   once another execution is seen spending the same key, so two do not race for the last one).
+ * - Nothing remains, fixed window: wait for the window's reset. X-RateLimit-Reset is whole
+ *   seconds, so a window that started mid-second reads up to a second late; a window that starts
+ *   with our own request (Remaining = Limit − 1 on its answer) ends one window length after it,
+ *   and that length is learned as the shortest (reset − send) seen, taken in whole seconds while
+ *   no 429 says otherwise. A 429 after such an early wait drops the guess (whole seconds first,
+ *   then the window-starts-with-us reading, which an aligned window contradicts) for the plain
+ *   reset: at most two 429s per execution come from learning.
+ * - Nothing remains, token bucket (seen as a reset that moves while nothing comes back): wait
+ *   for one token at the refill rate measured from the answers (tokens regained per ms).
+ *
+ * Create one per node run (resuming what the execution's previous node run knew); around every
+ * request: `delayMs()`, wait, send, then `observe(headers, sentAt, status)`. It holds no timer:
+ * nothing to clean up.
  */
 export class RateLimitPacer {
-	private window: LimitWindow | null = null;
 	private readonly now: () => number;
-	private readonly lowWater: number;
+	/** Waits of the requests paced here; ends early, rejecting, when its signal aborts. */
+	readonly sleep: Sleep | undefined;
+	private last: Observation | null = null;
+	private model: 'window' | 'bucket' = 'window';
+	/**
+	 * Until when another consumer is taken to spend the same key (Remaining fell by more than our
+	 * own request): the end of the window after the one it was seen in.
+	 */
+	private sharedUntil = -Infinity;
+
+	/** Send and receive times of the request that opened the current window. */
+	private windowOpenedBy: { sentAt: number; receivedAt: number } | null = null;
+	/**
+	 * The window's length as windows we opened tell it: at most their shortest (reset − send); in
+	 * whole seconds, (reset − the request's midpoint) rounded down, which the rounded-up reset
+	 * cannot push a second too far.
+	 */
+	private window: { atMost: number; wholeSeconds: number } | null = null;
+	private trustWholeSeconds = true;
+	private trustOwnWindows = true;
+	/** The wait last given ended before the reported reset (a guess a 429 would refute). */
+	private guessedEarly = false;
+
+	/** Tokens regained and the ms they took, while the bucket was not full. */
+	private refilled = 0;
+	private refillMs = 0;
 
 	constructor(options: PacerOptions = {}) {
 		this.now = options.now ?? Date.now;
-		this.lowWater = options.lowWater ?? 0;
+		this.sleep = options.sleep;
+		const state = asPacerState(options.resume);
+		if (state !== null) {
+			this.last = state.last;
+			this.model = state.model;
+			this.sharedUntil = state.shared ? Infinity : -Infinity;
+			this.windowOpenedBy = state.windowOpenedBy;
+			this.window = state.window;
+			this.trustWholeSeconds = state.trustWholeSeconds !== false;
+			this.trustOwnWindows = state.trustOwnWindows !== false;
+			this.refilled = state.refilled;
+			this.refillMs = state.refillMs;
+		}
 	}
 
-	/** Reads X-RateLimit-Remaining / X-RateLimit-Reset of any response (2xx or error). */
-	observe(headers: unknown): void {
-		const remaining = Number(headerValue(headers, 'x-ratelimit-remaining'));
-		const reset = Number(headerValue(headers, 'x-ratelimit-reset'));
-		if (!Number.isFinite(remaining) || !Number.isFinite(reset) || remaining < 0 || reset <= 0) return;
-		this.window = { remaining, resetAt: reset * 1000 };
+	/** The pacer's clock (epoch ms), for stamping when a request is sent. */
+	time(): number {
+		return this.now();
+	}
+
+	/** What this pacer knows, as plain JSON (see PacerState). */
+	snapshot(): PacerState {
+		return {
+			last: this.last,
+			model: this.model,
+			shared: this.sharedUntil === Infinity,
+			windowOpenedBy: this.windowOpenedBy,
+			window: this.window,
+			trustWholeSeconds: this.trustWholeSeconds,
+			trustOwnWindows: this.trustOwnWindows,
+			refilled: this.refilled,
+			refillMs: this.refillMs,
+		};
+	}
+
+	/**
+	 * Reads the rate-limit headers of any response (2xx, 429, other errors). `sentAt` is when the
+	 * request went out (default: now); `status` its HTTP status.
+	 */
+	observe(headers: unknown, sentAt: number = this.now(), status = 200): void {
+		const reading = readLimitHeaders(headers);
+		if (reading === null) return;
+		const prev = this.last;
+		const current: Observation = { ...reading, status, sentAt, receivedAt: this.now() };
+		if (status === 429) this.learnFromRefusal();
+		this.guessedEarly = false;
+		if (prev !== null && prev.status !== 429 && status !== 429) this.compare(prev, current);
+		if (this.model === 'window') this.trackWindow(prev, current);
+		this.last = current;
 	}
 
 	/** How long to wait before the next request, in ms (0: send now). */
 	delayMs(): number {
-		const window = this.window;
-		if (window === null) return 0;
-		const untilReset = window.resetAt - this.now();
-		if (untilReset <= 0) {
-			this.window = null;
-			return 0;
+		const last = this.last;
+		if (last === null) return 0;
+		const now = this.now();
+		// Shared: the last request is left to the other consumer rather than raced for (a 429).
+		if (last.resetAt <= now || last.remaining >= (now < this.sharedUntil ? 2 : 1)) return 0;
+		if (this.model === 'bucket') {
+			// Shared, the refill is shared too: each consumer takes its turn at half of it.
+			const rate = (this.bucketRate(last) ?? 0) / (now < this.sharedUntil ? 2 : 1) || null;
+			const next = rate === null ? last.resetAt : Math.min(last.resetAt, last.receivedAt + 1 / rate);
+			return Math.max(0, Math.ceil(next - now));
 		}
-		if (window.remaining <= 0) return untilReset;
-		if (window.remaining >= this.lowWater) return 0;
-		// Spread what is left: with 2 left and 3 s to go, send one now-ish and one at the reset.
-		return Math.floor(untilReset / (window.remaining + 1));
+		const reset = this.windowReset(last);
+		this.guessedEarly = reset < last.resetAt;
+		return Math.max(0, Math.ceil(reset - now));
+	}
+
+	/** When the current window ends, as well as it can be told (see the class comment). */
+	private windowReset(last: Observation): number {
+		const opened = this.windowOpenedBy;
+		if (!this.trustOwnWindows || opened === null || this.window === null) return last.resetAt;
+		const span = this.trustWholeSeconds && this.window.wholeSeconds >= 1000 ? this.window.wholeSeconds : this.window.atMost;
+		// Received, not sent: the window opened when the request reached Kallglot, at the latest then.
+		return Math.min(last.resetAt, opened.receivedAt + span);
+	}
+
+	private learnFromRefusal(): void {
+		if (this.model === 'bucket') {
+			// The refill estimate read high: start it again from the headers.
+			this.refilled = 0;
+			this.refillMs = 0;
+		} else if (this.guessedEarly) {
+			if (this.trustWholeSeconds) this.trustWholeSeconds = false;
+			else this.trustOwnWindows = false;
+		}
+	}
+
+	/** What two successive answers say about the model and about other consumers of the key. */
+	private compare(prev: Observation, current: Observation): void {
+		const spent = prev.remaining - current.remaining;
+		if (current.resetAt === prev.resetAt && spent > 1) {
+			this.sharedUntil = Infinity;
+		}
+		// A fixed window's reset moves only when the window turns over, and then capacity comes
+		// back; a reset that moves later while Remaining falls is a bucket filling up again.
+		// (A window another consumer opened and emptied also looks so: when the key is shared, only
+		// a moved reset with a request still left counts.)
+		const alone = current.receivedAt >= this.sharedUntil;
+		if (this.model === 'window' && current.resetAt > prev.resetAt && spent >= 1 && (current.remaining > 0 || alone)) {
+			this.model = 'bucket';
+			this.windowOpenedBy = null;
+		}
+		if (this.model === 'bucket' && current.limit !== null && prev.remaining < current.limit - 1) {
+			this.refilled += Math.max(0, current.remaining - prev.remaining + 1);
+			this.refillMs += current.receivedAt - prev.receivedAt;
+		}
+	}
+
+	private trackWindow(prev: Observation | null, current: Observation): void {
+		if (current.status === 429) return;
+		const turnedOver = prev === null || current.resetAt !== prev.resetAt || current.remaining > prev.remaining;
+		if (!turnedOver) return;
+		// Only a window our own request opened tells its length (another consumer may have opened it earlier).
+		const opened = current.limit !== null && current.remaining === current.limit - 1;
+		this.windowOpenedBy = opened ? { sentAt: current.sentAt, receivedAt: current.receivedAt } : null;
+		if (!opened) return;
+		const atMost = current.resetAt - current.sentAt;
+		const wholeSeconds = Math.floor((current.resetAt - (current.sentAt + current.receivedAt) / 2) / 1000) * 1000;
+		this.window = this.window === null ? { atMost, wholeSeconds } : { atMost: Math.min(this.window.atMost, atMost), wholeSeconds: Math.max(this.window.wholeSeconds, wholeSeconds) };
+	}
+
+	/** Tokens per ms a bucket gives back, or null when nothing tells it yet. */
+	private bucketRate(last: Observation): number | null {
+		if (this.refillMs >= MIN_REFILL_SPAN_MS && this.refilled > 0) return (BUCKET_RATE_SHARE * this.refilled) / this.refillMs;
+		// X-RateLimit-Reset of a bucket is when it is full again: (limit − remaining) tokens by then,
+		// a rate read low (the reset is rounded up), which is the safe side.
+		const untilFull = last.resetAt - last.receivedAt;
+		if (last.limit === null || untilFull <= 0) return null;
+		return (last.limit - last.remaining) / untilFull;
 	}
 }

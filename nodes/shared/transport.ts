@@ -12,13 +12,13 @@ import type {
 	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleepWithAbort } from 'n8n-workflow';
 
 import { parseBaseUrl } from './baseUrl';
 import { explainNetworkFailure, originalMessage } from './networkFailure';
 import { kallglotApiError } from './nodeError';
 import { describeProxy } from './proxy';
-import { headerValue, RateLimitPacer, retryDelayHint } from './rateLimit';
+import { headerValue, RateLimitPacer, retryDelayHint, type Sleep } from './rateLimit';
 import { errorEnvelope, headers as wireHeaders, type KallglotError, type KallglotScope } from './wire';
 
 export type KallglotContext = IExecuteFunctions | ILoadOptionsFunctions | ITriggerFunctions | IWebhookFunctions;
@@ -40,7 +40,10 @@ export interface KallglotRequest {
 	scope?: KallglotScope;
 	/** Statuses worth retrying. A failed SIP dial (502) is not retried by Dial: it would ring again. */
 	retryOn?: ReadonlySet<number>;
-	/** Stops the request and its retries (the trigger aborts its calls when it is closed). */
+	/**
+	 * Stops the request, its waits and its retries at once (the trigger aborts its calls when it is
+	 * closed). Default: the execution's cancel signal (the user stopped it, or it timed out).
+	 */
 	signal?: AbortSignal;
 	/**
 	 * Paces this request by what earlier responses said about the rate limit. Default: the pacer
@@ -192,6 +195,38 @@ function pacedError(ctx: KallglotContext, waitMs: number, itemIndex?: number): N
 	return failure;
 }
 
+/** The execution was stopped (by the user, or its timeout) before or while this request waited. */
+export function stoppedError(ctx: KallglotContext, itemIndex?: number): NodeOperationError {
+	const failure = new NodeOperationError(ctx.getNode(), 'Stopped: the execution was cancelled, so nothing more was sent to Kallglot', {
+		itemIndex,
+		description: 'The workflow was stopped or timed out while this request waited or ran.',
+	});
+	failure.context.stopped = true;
+	return failure;
+}
+
+/** The cancel signal of an action node's execution; other contexts have none. */
+function cancelSignalOf(ctx: KallglotContext): AbortSignal | undefined {
+	return 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
+}
+
+/**
+ * A wait that ends at once when `signal` aborts. Its own controller per wait, so the listener it
+ * adds to the execution's signal is removed when the wait ends either way.
+ */
+const abortableSleep: Sleep = async (ms, signal) => {
+	if (!signal) return await sleepWithAbort(ms);
+	const own = new AbortController();
+	const abort = () => own.abort();
+	signal.addEventListener('abort', abort, { once: true });
+	try {
+		if (signal.aborted) own.abort();
+		await sleepWithAbort(ms, own.signal);
+	} finally {
+		signal.removeEventListener('abort', abort);
+	}
+};
+
 /** Where a request went and how often: what a network error's message says. */
 interface Attempted {
 	url: string;
@@ -288,20 +323,29 @@ async function sendWithRetries(
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		timeout: 30_000,
-		...(request.signal ? { abortSignal: request.signal } : {}),
 	};
 	const pacer = request.pacer ?? pacers.get(this);
+	const signal = request.signal ?? cancelSignalOf(this);
+	// Cuts the request in flight too (n8n's HTTP helper does so with the cancel signal anyway).
+	if (signal) options.abortSignal = signal;
+	const sleep = pacer?.sleep ?? abortableSleep;
 	/** Waited so far in this call (paced and retry waits), against policy.maxTotalDelayMs. */
 	let waited = 0;
 	const inBudget = (ms: number) => waited + ms <= (policy.maxTotalDelayMs ?? Infinity);
+	const stopped = () => stoppedError(this, request.itemIndex);
 	const pause = async (ms: number) => {
-		await sleep(ms);
+		try {
+			await sleep(ms, signal);
+		} catch {
+			throw stopped();
+		}
 		waited += ms;
-		if (request.signal?.aborted) throw networkError(this, new Error('request cancelled'), { url: options.url, request, attempts: 1 });
+		if (signal?.aborted) throw stopped();
 	};
 
 	for (let attempt = 0; ; attempt++) {
 		let response: { body: unknown; headers: unknown; statusCode: number };
+		if (signal?.aborted) throw stopped();
 		const paced = pacer?.delayMs() ?? 0;
 		if (paced > 0) {
 			if (paced <= policy.maxDelayMs && inBudget(paced)) await pause(paced);
@@ -309,12 +353,14 @@ async function sendWithRetries(
 			// Otherwise a wait longer than the policy allows is not held here: the request goes out,
 			// and a 429 answer fails fast with Kallglot's own Retry-After.
 		}
+		const sentAt = pacer?.time() ?? Date.now();
 		try {
 			response = await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options);
-			pacer?.observe(response.headers);
+			pacer?.observe(response.headers, sentAt, response.statusCode);
 		} catch (error) {
+			if (signal?.aborted) throw stopped();
 			const backoff = backoffMs(attempt, policy);
-			if (attempt < policy.maxRetries && inBudget(backoff) && !request.signal?.aborted && worthRetrying(error, options.url)) {
+			if (attempt < policy.maxRetries && inBudget(backoff) && worthRetrying(error, options.url)) {
 				await pause(backoff);
 				continue;
 			}
@@ -329,7 +375,7 @@ async function sendWithRetries(
 		const wait = retryDelayHint(header(response.headers, wireHeaders.retryAfter), error?.retry_after);
 		const retryable = retryOn.has(status) && (status !== 409 || error?.code === 'idempotency_conflict');
 		const delay = wait ?? backoffMs(attempt, policy);
-		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && inBudget(delay) && !request.signal?.aborted) {
+		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && inBudget(delay) && !signal?.aborted) {
 			await pause(delay);
 			continue;
 		}

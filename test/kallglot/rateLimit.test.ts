@@ -1,10 +1,15 @@
 /**
  * Retry-After in both RFC 9110 forms, the envelope's retry_after, and pacing by
- * X-RateLimit-Remaining / X-RateLimit-Reset across the items of one execution.
+ * X-RateLimit-Limit / -Remaining / -Reset across the items of one execution: the pacer's steps on
+ * a fake clock, whole campaigns against the sandbox's limiters on a simulated clock, and the node
+ * against the sandbox over loopback.
  */
 import { parseRetryAfter, RateLimitPacer, retryDelayHint } from '../../nodes/shared/rateLimit';
 import { KallglotSandbox } from '../../sandbox';
 import { runKallglotNode } from '../helpers/engine';
+import { simulate } from '../helpers/pacingSim';
+import { dialItems, startCampaign } from '../helpers/campaign';
+import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
 
 const NOW = Date.UTC(2026, 11, 1, 19, 12, 18, 500);
 
@@ -38,49 +43,176 @@ describe('Retry-After parsing (plain functions)', () => {
 });
 
 describe('RateLimitPacer (plain object, injected clock)', () => {
-	let now = NOW;
-	const pacer = () => new RateLimitPacer({ now: () => now, lowWater: 3 });
-	const headers = (remaining: number, resetInMs: number) => ({
-		'x-ratelimit-remaining': String(remaining),
-		'x-ratelimit-reset': String((now + resetInMs) / 1000),
-	});
+	// 0.437 s into a second: a window opened now is reported as ending at a whole second up to 1 s late.
+	const START = Date.UTC(2026, 11, 1, 19, 12, 18, 437);
+	let now = START;
+	const pacer = () => new RateLimitPacer({ now: () => now });
+	/** One answer: sent `rtt` ms ago, received now. */
+	const answer = (p: RateLimitPacer, limit: number, remaining: number, resetAtMs: number, status = 200, rtt = 2) =>
+		p.observe(
+			{ 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(Math.ceil(resetAtMs / 1000)) },
+			now - rtt,
+			status,
+		);
 
 	beforeEach(() => {
-		now = NOW;
+		now = START;
 	});
 
-	test('sends at once before any response and while plenty remain', () => {
+	test('sends at once before any answer and while a request remains', () => {
 		const p = pacer();
 		expect(p.delayMs()).toBe(0);
-		p.observe(headers(50, 10_000));
+		answer(p, 2, 1, START + 1000);
 		expect(p.delayMs()).toBe(0);
+		answer(p, 2, 0, START + 1000);
+		expect(p.delayMs()).toBeGreaterThan(0);
 	});
 
-	test('waits for the reset when nothing remains, then forgets the window', () => {
+	test('a window it opened ends one whole second after its first request reached Kallglot, not at the rounded-up reset', () => {
 		const p = pacer();
-		p.observe(headers(0, 4000));
-		expect(p.delayMs()).toBe(4000);
-		now += 4000;
-		expect(p.delayMs()).toBe(0);
-		now += 10_000;
-		expect(p.delayMs()).toBe(0);
+		now += 2;
+		answer(p, 5, 4, START + 1 + 1000); // opened at +1 ms: Kallglot says reset at the next whole second but one
+		const opened = now;
+		for (const remaining of [3, 2, 1, 0]) {
+			now += 3;
+			answer(p, 5, remaining, START + 1 + 1000);
+		}
+		// Reported reset: 19:12:20.000 (1.563 s away); the window really ends at +1.001 s.
+		expect(p.delayMs()).toBe(opened + 1000 - now);
 	});
 
-	test('spreads the last requests of a window over the time to its reset', () => {
+	test('a 429 after such a wait gives up whole seconds, a second one the own-window reading: learning costs at most two', () => {
 		const p = pacer();
-		p.observe(headers(2, 3000));
-		expect(p.delayMs()).toBe(1000);
-		p.observe(headers(1, 2000));
-		expect(p.delayMs()).toBe(1000);
+		const windowMs = 1500; // not whole seconds
+		const open = () => {
+			const first = now;
+			answer(p, 2, 1, first - 1 + windowMs);
+			now += 3;
+			answer(p, 2, 0, first - 1 + windowMs);
+			return first;
+		};
+		let first = open();
+		let reportedReset = Math.ceil((first - 1 + windowMs) / 1000) * 1000;
+		expect(p.delayMs()).toBe(first + 1000 - now); // guesses 1 s
+		now = first + 1000;
+		answer(p, 2, 0, first - 1 + windowMs, 429);
+		// Retry-After is waited out by the transport; the guess is now (reset − send) at most.
+		now = reportedReset + 5;
+		first = open();
+		reportedReset = Math.ceil((first - 1 + windowMs) / 1000) * 1000;
+		const atMost = Math.min(first - 2 + windowMs + 1000, reportedReset - first + 2); // shortest (reset − send) so far
+		expect(p.delayMs()).toBeLessThanOrEqual(reportedReset - now);
+		expect(p.delayMs()).toBeGreaterThanOrEqual(Math.min(atMost, windowMs) - 1000);
+		now = reportedReset - 1;
+		answer(p, 2, 0, first - 1 + windowMs, 429);
+		now = reportedReset + 5;
+		first = open();
+		// From now on: the reported reset.
+		expect(p.delayMs()).toBe(Math.ceil((first - 1 + windowMs) / 1000) * 1000 - now);
 	});
 
-	test('ignores responses without the headers (or with nonsense)', () => {
+	test('a window another consumer opened: waits for the reported reset', () => {
+		const p = pacer();
+		answer(p, 5, 2, START + 800); // not Limit − 1: the window was open before this request
+		answer(p, 5, 0, START + 800);
+		expect(p.delayMs()).toBe(Math.ceil((START + 800) / 1000) * 1000 - now);
+	});
+
+	test('another consumer on the key: the last request is left to it instead of raced for', () => {
+		const p = pacer();
+		answer(p, 50, 40, START + 1000);
+		now += 3;
+		answer(p, 50, 38, START + 1000); // fell by 2: someone else sent one
+		now += 3;
+		answer(p, 50, 1, START + 1000);
+		expect(p.delayMs()).toBeGreaterThan(0);
+	});
+
+	test('a token bucket (the reset moves while Remaining falls): waits for one token at the measured refill', () => {
+		const p = pacer();
+		const rate = 5 / 1000; // tokens per ms
+		let tokens = 5;
+		const send = () => {
+			tokens -= 1;
+			answer(p, 5, Math.floor(tokens), now + (5 - tokens) / rate);
+		};
+		send(); // reset ≈ +0.2 s → rounded to 19:12:19
+		now += 3;
+		send();
+		now += 3;
+		send(); // reset ≈ +0.6 s → 19:12:20: moved while Remaining fell
+		now += 3;
+		send();
+		now += 3;
+		send(); // empty
+		// From the headers: 5 tokens until the (rounded-up) reset → a rate read low, the safe side.
+		const untilFull = Math.ceil((now + (5 - tokens) / rate) / 1000) * 1000 - now;
+		expect(p.delayMs()).toBe(Math.ceil(untilFull / (5 - Math.floor(tokens))));
+	});
+
+	test('the next node run resumes from a snapshot (plain JSON, as n8n keeps it); anything else is ignored', () => {
+		const p = pacer();
+		answer(p, 5, 4, START + 1002);
+		const opened = now;
+		answer(p, 5, 0, START + 1002);
+		const saved = JSON.parse(JSON.stringify(p.snapshot()));
+		const next = new RateLimitPacer({ now: () => now, resume: saved });
+		expect(next.delayMs()).toBe(opened + 1000 - now);
+		expect(new RateLimitPacer({ now: () => now, resume: { model: 'window', last: 'nonsense' } }).delayMs()).toBe(0);
+	});
+
+	test('ignores answers without the headers (or with nonsense); header names are case-insensitive', () => {
 		const p = pacer();
 		p.observe({});
 		p.observe({ 'x-ratelimit-remaining': 'lots', 'x-ratelimit-reset': 'later' });
 		expect(p.delayMs()).toBe(0);
-		p.observe({ 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String((now + 1000) / 1000) });
-		expect(p.delayMs()).toBe(1000); // header names are case-insensitive
+		p.observe({ 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String((now + 1563) / 1000) });
+		expect(p.delayMs()).toBe(1563);
+		now += 1563;
+		expect(p.delayMs()).toBe(0);
+	});
+});
+
+describe('a campaign against the sandbox limiters on a simulated clock (same steps every run)', () => {
+	// Start phases across a second: at, just after and just before a whole second.
+	const phases = [1_796_000_000_000, 1_796_000_000_437, 1_796_000_000_990];
+
+	test.each([
+		['fixed-window', 5],
+		['fixed-window', 50],
+		['fixed-window', 500],
+		['token-bucket', 5],
+		['token-bucket', 50],
+		['token-bucket', 500],
+	] as const)('%s at %i/s: within 1.08× of the floor, no 429', (model, limit) => {
+		for (const startAt of phases) {
+			const result = simulate({ model, limit, requests: Math.max(60, limit * 8), startAt });
+			expect(result.refused).toBe(0);
+			expect(result.ratioToIdeal).toBeLessThanOrEqual(1.08);
+		}
+	});
+
+	test.each([
+		['fixed-window', 50],
+		['fixed-window', 500],
+		['token-bucket', 50],
+		['token-bucket', 500],
+	] as const)('two executions on one key, %s at %i/s: together ≥ 0.9× the limit, no 429', (model, limit) => {
+		for (const startAt of phases) {
+			const result = simulate({ model, limit, requests: limit * 8, clients: 2, startAt });
+			expect(result.refused).toBe(0);
+			expect(result.ratioToIdeal).toBeLessThanOrEqual(1 / 0.9);
+		}
+	});
+
+	test('two executions at 5/s: the request left to the other costs a fifth of each window; 429s stay few', () => {
+		for (const model of ['fixed-window', 'token-bucket'] as const) {
+			for (const startAt of phases) {
+				const result = simulate({ model, limit: 5, requests: 60, clients: 2, startAt });
+				expect(result.refused).toBeLessThanOrEqual(6);
+				expect(result.ratioToIdeal).toBeLessThanOrEqual(1.25);
+			}
+		}
 	});
 });
 
@@ -138,16 +270,40 @@ describe('through the node and the sandbox', () => {
 	});
 
 	// One campaign of N items under a limit of L per window: the pacer reads the headers of each
-	// answer, so items wait for the reset instead of bouncing off 429s.
-	test('a campaign of 8 items under a 3-per-1.5 s limit: no 429, no failure, all sessions created', async () => {
-		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs: 1500 } });
+	// answer, so items wait for the window instead of bouncing off 429s.
+	test.each([
+		[1000, 0],
+		// Not whole seconds: the first guess (1 s) and the next (reset − send) can each cost one 429.
+		[1500, 2],
+	])('a campaign of 8 items under a 3-per-%i ms limit: no failure, at most %i × 429, all sessions created', async (windowMs, most429s) => {
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs } });
 		const input = Array.from({ length: 8 }, (_, i) => ({ json: { contact: i } }));
 		const { items, error } = await runKallglotNode({ parameters: createParams, input, credentials: credentials(), continueOnFail: true });
 		expect(error).toBeUndefined();
 		expect(items?.filter((i) => i.json.error !== undefined)).toEqual([]);
 		expect(items?.map((i) => i.pairedItem)).toEqual(input.map((_, i) => ({ item: i })));
+		expect(creates().filter((r) => r.status === 429).length).toBeLessThanOrEqual(most429s);
+		expect(sandbox.sessions.size).toBe(8);
+	});
+
+	test('a token-bucket limit (3 tokens, 3 per second): no 429, no failure', async () => {
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs: 1000, model: 'token-bucket' } });
+		const input = Array.from({ length: 8 }, (_, i) => ({ json: { contact: i } }));
+		const { items, error } = await runKallglotNode({ parameters: createParams, input, credentials: credentials(), continueOnFail: true });
+		expect(error).toBeUndefined();
+		expect(items?.filter((i) => i.json.error !== undefined)).toEqual([]);
 		expect(creates().filter((r) => r.status === 429)).toHaveLength(0);
 		expect(sandbox.sessions.size).toBe(8);
+	});
+
+	test('a campaign of 5 contacts under 5 per second: the Dial node carries on from what Create Session learned, no 429', async () => {
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 5, windowMs: 1000 } });
+		// The 5 creates spend the window: a Dial node starting from nothing would send into it (a 429).
+		const { done } = startCampaign(new Kallglot(), credentials(), 5, 'carry');
+		const run = await done;
+		expect(dialItems(run).filter((item) => item.json.error === undefined)).toHaveLength(5);
+		expect(sandbox.requests.filter((r) => r.status === 429)).toEqual([]);
+		expect(sandbox.requests.filter((r) => r.path.endsWith('/dial') && r.status === 200)).toHaveLength(5);
 	});
 
 	test('the pacer is per execution: a new run does not inherit a wait', async () => {

@@ -1,0 +1,86 @@
+/**
+ * The pacer against the sandbox's own limiters on a simulated clock: no sockets, no timers, the
+ * same steps every run. Each client sends its requests one after another (as the node's item loop
+ * does); a request reaches the limiter half a round trip after it is sent and its answer comes
+ * back half a round trip later; a 429 is retried after its Retry-After.
+ */
+import { RateLimitPacer } from '../../nodes/shared/rateLimit';
+import { createRateLimiter } from '../../sandbox/rate-limit';
+import type { RateLimitModel } from '../../sandbox';
+
+export interface SimulationOptions {
+	model: RateLimitModel;
+	limit: number;
+	windowMs?: number;
+	/** Requests per client. */
+	requests: number;
+	/** Clients (executions) sharing one key, started together. */
+	clients?: number;
+	/** Default: fast enough for one client to send twice the limit, at most 3 ms. */
+	roundTripMs?: number;
+	/** Simulated start time (epoch ms); its fraction of a second is the phase of the first window. */
+	startAt?: number;
+	/** One line per request, for debugging. */
+	trace?: (line: string) => void;
+}
+
+export interface SimulationResult {
+	/** Simulated ms from the first request to the last answer. */
+	elapsedMs: number;
+	/** elapsed ÷ the floor ((all requests − limit) ÷ limit windows). */
+	ratioToIdeal: number;
+	refused: number;
+}
+
+export function simulate(options: SimulationOptions): SimulationResult {
+	const { model, limit, requests, clients = 1, startAt = 1_796_000_000_437 } = options;
+	// Fast enough for the limit (as a quiet machine is): one client alone could send twice the limit.
+	const roundTripMs = options.roundTripMs ?? Math.min(3, 500 / limit);
+	const windowMs = options.windowMs ?? 1000;
+	const limiter = createRateLimiter({ limit, windowMs, model });
+	let now = startAt;
+	const state = Array.from({ length: clients }, () => ({
+		pacer: new RateLimitPacer({ now: () => now }),
+		/** When this client next acts: asks its pacer, or (after a 429) sends again. */
+		readyAt: startAt,
+		done: 0,
+		retryAt: null as number | null,
+	}));
+	let refused = 0;
+	let lastAnswer = startAt;
+	for (let steps = 0; state.some((c) => c.done < requests); steps++) {
+		if (steps > 10_000_000) throw new Error('simulation did not finish');
+		const client = state.filter((c) => c.done < requests).reduce((a, b) => (b.readyAt < a.readyAt ? b : a));
+		now = client.readyAt;
+		const wait = client.retryAt !== null ? Math.max(0, client.retryAt - now) : client.pacer.delayMs();
+		if (wait > 0) {
+			client.readyAt = now + wait;
+			client.retryAt = client.retryAt !== null ? client.readyAt : null;
+			continue;
+		}
+		client.retryAt = null;
+		const sentAt = now;
+		const verdict = limiter.consume('key', sentAt + roundTripMs / 2);
+		now = sentAt + roundTripMs;
+		const headers = {
+			'x-ratelimit-limit': String(verdict.limit),
+			'x-ratelimit-remaining': String(verdict.remaining),
+			'x-ratelimit-reset': String(verdict.resetAt),
+		};
+		client.pacer.observe(headers, sentAt, verdict.allowed ? 200 : 429);
+		options.trace?.(`${(sentAt - startAt).toFixed(1)} c${state.indexOf(client)} R=${verdict.remaining} T=${verdict.resetAt * 1000 - startAt} ${verdict.allowed ? 'ok' : '429'}`);
+		client.readyAt = now;
+		lastAnswer = Math.max(lastAnswer, now);
+		if (verdict.allowed) client.done++;
+		else {
+			refused++;
+			client.retryAt = now + verdict.retryAfterSeconds * 1000;
+			client.readyAt = client.retryAt;
+		}
+	}
+	const elapsedMs = lastAnswer - startAt;
+	// The floor: the first `limit` requests go at once (a fresh window, a full bucket), each
+	// further `limit` take a window.
+	const idealMs = ((requests * clients - limit) / limit) * windowMs;
+	return { elapsedMs, ratioToIdeal: Math.round((elapsedMs / idealMs) * 1000) / 1000, refused };
+}
