@@ -206,6 +206,7 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 		return true;
 	};
 
+	let completed = false;
 	try {
 		check();
 		const startError = await client.start().then(
@@ -265,6 +266,7 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 		const sent = await waitFor(() => client.send(clientFrames.end()), handshakeMs);
 		const endConfirmed = sent && (await waitFor(() => ended, handshakeMs));
 		if (failure) throw failure;
+		completed = true;
 		return {
 			finals,
 			chunksSent,
@@ -275,6 +277,13 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 			quietBounded,
 		};
 	} finally {
+		// Failed or cancelled before the end: end the session on the stream if it is up (a REST end
+		// can be cut short by n8n's cancellation; the caller tries one as well).
+		if (!completed && !endRequested && !ended && client.send(clientFrames.end())) {
+			endRequested = true;
+			const deadline = clock.now() + Math.min(handshakeMs, 2000);
+			while (!ended && clock.now() < deadline) await wakeup.wait(clock, deadline - clock.now());
+		}
 		await client.close();
 	}
 }
