@@ -6,6 +6,7 @@ import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
 import type { INode, INodeExecutionData, IRun } from 'n8n-workflow';
 import { createDeferredPromise, createRunExecutionData, Workflow } from 'n8n-workflow';
 
+import { Kallglot } from '../../nodes/Kallglot/Kallglot.node.js';
 import type { KallglotSandbox } from '../../sandbox';
 import { additionalDataFor, PACKAGE, TestNodeTypes } from '../helpers/engine';
 
@@ -50,7 +51,7 @@ export function startTranslateAudio(sandbox: KallglotSandbox, options: AudioRunO
 		...(options.onError ? { onError: options.onError } : {}),
 	};
 	const workflowData = { id: 'test', name: 'test', nodes: [node], connections: {}, active: false, settings: {} };
-	const workflow = new Workflow({ ...workflowData, nodeTypes: new TestNodeTypes() });
+	const workflow = new Workflow({ ...workflowData, nodeTypes: new TestNodeTypes([new Kallglot()]) });
 	const hooks = new ExecutionLifecycleHooks('manual', '1', workflowData as never);
 	const finished = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (run) => finished.resolve(run));
