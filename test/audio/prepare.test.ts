@@ -88,3 +88,18 @@ describe('prepareAudio: MP3', () => {
 		expect(toneLevel(silence, 440, 8000)).toBeLessThan(0.01);
 	});
 });
+
+describe('prepareAudio: FLAC', () => {
+	it('decodes a 16 kHz stereo FLAC (fixture made with flac, see fixtures/README.md): left agent, right customer', async () => {
+		const { readFileSync } = await import('fs');
+		const { join } = await import('path');
+		const prepared = await prepareAudio(readFileSync(join(__dirname, 'fixtures', 'agent-then-customer-16k-stereo.flac')), MONO);
+		expect(prepared.source).toMatchObject({ container: 'flac', codec: 'flac', sampleRate: 16000, channels: 2 });
+		expect(prepared.durationSeconds).toBeCloseTo(2.4, 3);
+		expect(prepared.tracks.map((t) => t.speaker)).toEqual(['agent', 'customer']);
+		const [agent, customer] = prepared.tracks.map((t) => fromMulaw(t.mulaw));
+		expect(toneLevel(agent.subarray(4000, 7200), 300, 8000)).toBeGreaterThan(0.4);
+		expect(toneLevel(customer.subarray(4000, 7200), 500, 8000)).toBeLessThan(0.01);
+		expect(toneLevel(customer.subarray(10400, 13600), 500, 8000)).toBeGreaterThan(0.4);
+	});
+});
