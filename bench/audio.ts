@@ -9,9 +9,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kallglot } from '../nodes/Kallglot/Kallglot.node.js';
 import { prepareAudio, type PrepareOptions } from '../nodes/shared/audio/prepare';
 import { KallglotSandbox } from '../sandbox';
 import { translateAudio } from '../test/audio/engine';
+import { TestNodeTypes } from '../test/helpers/engine';
 import { bursts, synthesize, wav } from '../test/audio/signals';
 import { stereoWav } from './audio-signal';
 import { round } from './util';
@@ -47,7 +49,7 @@ export async function audioPart(quick: boolean) {
 	const quietSeconds = 3;
 	const file = wav([synthesize(bursts(Math.round(audioSeconds / 2), 1, 1, 440, 0), 16000)], 16000);
 	const started = Date.now();
-	const run = await translateAudio(sandbox, { files: [file], parameters: { options: { quietPeriodSeconds: quietSeconds } } });
+	const run = await translateAudio(sandbox, { files: [file], parameters: { options: { quietPeriodSeconds: quietSeconds } }, nodeTypes: new TestNodeTypes([new Kallglot()]) });
 	const wallSeconds = (Date.now() - started) / 1000;
 	const sessionId = (run.items?.[0]?.json as { sessionId?: string } | undefined)?.sessionId;
 	const intake = sessionId ? sandbox.audioIntake(sessionId) : null;

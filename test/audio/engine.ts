@@ -6,7 +6,6 @@ import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
 import type { INode, INodeExecutionData, IRun } from 'n8n-workflow';
 import { createDeferredPromise, createRunExecutionData, Workflow } from 'n8n-workflow';
 
-import { Kallglot } from '../../nodes/Kallglot/Kallglot.node.js';
 import type { KallglotSandbox } from '../../sandbox';
 import { additionalDataFor, PACKAGE, TestNodeTypes } from '../helpers/engine';
 
@@ -23,6 +22,8 @@ export interface AudioRunOptions {
 	files: Array<Buffer | null>;
 	onError?: INode['onError'];
 	mimeType?: string;
+	/** Default: the test node types (the bench passes its own: tsx resolves the node's module differently). */
+	nodeTypes?: TestNodeTypes;
 }
 
 export function audioItem(file: Buffer | null, mimeType = 'audio/wav'): INodeExecutionData {
@@ -51,7 +52,7 @@ export function startTranslateAudio(sandbox: KallglotSandbox, options: AudioRunO
 		...(options.onError ? { onError: options.onError } : {}),
 	};
 	const workflowData = { id: 'test', name: 'test', nodes: [node], connections: {}, active: false, settings: {} };
-	const workflow = new Workflow({ ...workflowData, nodeTypes: new TestNodeTypes([new Kallglot()]) });
+	const workflow = new Workflow({ ...workflowData, nodeTypes: options.nodeTypes ?? new TestNodeTypes() });
 	const hooks = new ExecutionLifecycleHooks('manual', '1', workflowData as never);
 	const finished = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (run) => finished.resolve(run));

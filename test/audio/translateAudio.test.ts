@@ -105,6 +105,23 @@ describe('Session → Translate Audio on the real engine', () => {
 	});
 });
 
+describe('Translate Audio: Idempotency Key', () => {
+	test('a re-run with the same key creates nothing and returns the first run’s transcript', async () => {
+		const before = new Set(sandbox.sessions.keys());
+		const file = wav([synthesize(bursts(1, 0.5, 0.4, 440), 8000)], 8000);
+		const parameters = { options: { idempotencyKey: 'voicemail-C-7', quietPeriodSeconds: 0.5 } };
+		const first = await translateAudio(sandbox, { files: [file], parameters });
+		const again = await translateAudio(sandbox, { files: [file], parameters });
+		const [a, b] = [first, again].map((r) => r.items![0].json as { sessionId: string; turns: Turn[]; replayed: boolean });
+		expect(b.sessionId).toBe(a.sessionId);
+		expect(b.turns).toEqual(a.turns);
+		expect([a.replayed, b.replayed]).toEqual([false, true]);
+		expect(creates().map((r) => r.headers['idempotency-key'])).toEqual(['voicemail-C-7', 'voicemail-C-7']);
+		expect([...sandbox.sessions.keys()].filter((id) => !before.has(id))).toEqual([a.sessionId]);
+		expect(sandbox.audioIntake(a.sessionId)!.chunks).toBe(7);
+	});
+});
+
 describe('Translate Audio: bad input creates no session', () => {
 	const cases: Array<[string, Buffer | null, Record<string, unknown>, RegExp]> = [
 		['not audio', Buffer.from('<!DOCTYPE html><html>Not Found</html>'), {}, /not audio/],

@@ -8,7 +8,7 @@
  * arrives at real-time pace. What was sent shortly before a drop may not have been heard: the
  * report counts it. Plain TypeScript, no n8n import.
  */
-import { KallglotStreamClient, type EndpointResult, type ReconnectOptions, type StreamEndpoint, type StreamLogger } from '../stream';
+import { KallglotStreamClient, type EndpointResult, type StreamClientError, type ReconnectOptions, type StreamEndpoint, type StreamLogger } from '../stream';
 import { clientFrames, type StreamEvent, type Translation } from '../wire';
 import { CHUNK_MS, slotChunks, slotCount } from './chunks';
 import type { Clock } from './clock';
@@ -63,7 +63,8 @@ export interface UploadReport {
 	quietBounded: boolean;
 }
 
-export const UPLOAD_FAILURES = ['session_error', 'stream_lost', 'cancelled', 'ended_early', 'connect'] as const;
+/** `already_ended`: the session had ended before its stream opened (an Idempotency-Key replay of an earlier run). */
+export const UPLOAD_FAILURES = ['session_error', 'stream_lost', 'cancelled', 'ended_early', 'already_ended', 'connect'] as const;
 export type UploadFailure = (typeof UPLOAD_FAILURES)[number];
 
 export class UploadError extends Error {
@@ -211,8 +212,9 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 		check();
 		const startError = await client.start().then(
 			() => null,
-			(error: unknown) => error as Error,
+			(error: unknown) => error as StreamClientError,
 		);
+		if (startError?.kind === 'ended') throw new UploadError('already_ended', 'The session had already ended');
 		if (startError) throw new UploadError('connect', `Could not open the session's stream: ${startError.message}`);
 		if (!(await waitFor(() => ready, handshakeMs))) {
 			throw new UploadError('connect', `Kallglot did not send session.ready within ${handshakeMs} ms`);

@@ -221,6 +221,7 @@ function uploadFailure(ctx: IExecuteFunctions, error: UploadError, sessionId: st
 			);
 		case 'cancelled':
 			return new NodeOperationError(ctx.getNode(), 'Translate Audio was cancelled', { itemIndex, description: ended });
+		case 'already_ended':
 		case 'ended_early':
 			return new NodeOperationError(ctx.getNode(), error.message, {
 				itemIndex,
@@ -307,6 +308,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const sessionId = created.id;
 
 	let report: UploadReport | null = null;
+	/** The Idempotency-Key replayed an earlier run whose session has ended: its transcript is the answer. */
+	let replayed = false;
 	try {
 		if (!created.stream) {
 			throw new NodeOperationError(this.getNode(), `Kallglot created session ${sessionId} without a stream`, {
@@ -328,9 +331,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				error: (m) => this.logger.error(m),
 			},
 		}).catch((error: unknown) => error as Error);
-		if (outcome instanceof UploadError) throw uploadFailure(this, outcome, sessionId, itemIndex);
-		if (outcome instanceof Error) throw new NodeOperationError(this.getNode(), outcome, { itemIndex });
-		report = outcome;
+		if (outcome instanceof UploadError && outcome.kind === 'already_ended') {
+			replayed = true;
+			report = { finals: [], chunksSent: 0, reconnects: 0, unheardSeconds: 0, endConfirmed: true, endReason: null, quietBounded: false };
+		} else if (outcome instanceof UploadError) throw uploadFailure(this, outcome, sessionId, itemIndex);
+		else if (outcome instanceof Error) throw new NodeOperationError(this.getNode(), outcome, { itemIndex });
+		else report = outcome;
 	} finally {
 		// Whatever happened, nothing keeps billing: a session not confirmed ended is ended over REST.
 		if (report?.endConfirmed !== true) await endSession(this, sessionId, itemIndex);
@@ -348,6 +354,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		turns,
 		text: renderText(turns),
 		turnsFrom: fromTranscript ? 'transcript' : 'stream',
+		replayed,
 		audio: {
 			container: audio.source.container,
 			codec: audio.source.codec,

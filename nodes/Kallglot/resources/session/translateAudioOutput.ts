@@ -24,6 +24,8 @@ export interface TranslatedAudio {
 	text: string;
 	/** Where the turns come from: Kallglot's transcript of the ended session, or the stream's finals. */
 	turnsFrom: 'transcript' | 'stream';
+	/** The Idempotency Key repeated an earlier run: its session (ended) and transcript, nothing streamed or billed again. */
+	replayed: boolean;
 	audio: { container: string; codec: string; sampleRate: number; channels: number; speakers: string[] };
 	stream: { reconnects: number; unheardSeconds: number; quietPeriodBounded: boolean };
 }
