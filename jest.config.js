@@ -16,7 +16,7 @@ module.exports = {
     '^.+\\.ts$': 'ts-jest',
     '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, isolatedModules: true, diagnostics: false }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(mpg123-decoder|@wasm-audio-decoders|@eshaz|codec-parser)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(mpg123-decoder|opus-decoder|@wasm-audio-decoders|@eshaz|codec-parser)/)'],
   testTimeout: 30000,
   forceExit: true,
 };

@@ -66,7 +66,8 @@ describe('prepareAudio: WAV of every sample format and rate to μ-law 8 kHz', ()
 		const adpcm = wav([three], 8000);
 		adpcm.writeUInt16LE(0x0011, 20);
 		expect(await problemOf(adpcm)).toBe('unsupported_codec');
-		expect(await problemOf(Buffer.concat([Buffer.from('OggS'), Buffer.alloc(100)]))).toBe('unsupported_codec');
+		expect(await problemOf(Buffer.concat([Buffer.from('OggS'), Buffer.alloc(100)]))).toMatch(/^(empty|corrupt)$/);
+		expect(await problemOf(Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypM4A '), Buffer.alloc(100)]))).toBe('unsupported_codec');
 		expect(await problemOf(Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x00]), Buffer.alloc(2000)]))).toBe('silent');
 	});
 });
@@ -101,5 +102,19 @@ describe('prepareAudio: FLAC', () => {
 		expect(toneLevel(agent.subarray(4000, 7200), 300, 8000)).toBeGreaterThan(0.4);
 		expect(toneLevel(customer.subarray(4000, 7200), 500, 8000)).toBeLessThan(0.01);
 		expect(toneLevel(customer.subarray(10400, 13600), 500, 8000)).toBeGreaterThan(0.4);
+	});
+});
+
+describe('prepareAudio: Ogg Opus', () => {
+	it('decodes a 24 kbit/s Ogg Opus voice note (fixture made with opusenc, see fixtures/README.md)', async () => {
+		const { readFileSync } = await import('fs');
+		const { join } = await import('path');
+		const prepared = await prepareAudio(readFileSync(join(__dirname, 'fixtures', 'bursts-2x0.6s-mono-24k.opus')), MONO);
+		expect(prepared.source).toMatchObject({ container: 'ogg', codec: 'opus', sampleRate: 48000, channels: 1 });
+		expect(prepared.durationSeconds).toBeGreaterThan(2.95);
+		expect(prepared.durationSeconds).toBeLessThan(3.1);
+		const out = fromMulaw(prepared.tracks[0].mulaw);
+		expect(toneLevel(out.subarray(Math.round(0.7 * 8000), Math.round(1.1 * 8000)), 440, 8000)).toBeGreaterThan(0.3);
+		expect(toneLevel(out.subarray(Math.round(1.3 * 8000), Math.round(1.7 * 8000)), 440, 8000)).toBeLessThan(0.01);
 	});
 });

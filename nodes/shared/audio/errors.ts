@@ -7,9 +7,9 @@ export type AudioProblem = (typeof AUDIO_PROBLEMS)[number];
 
 const FIXES: Record<AudioProblem, string> = {
 	not_audio:
-		'Pass an audio file: WAV, MP3, FLAC or Ogg (Opus or Vorbis). Check that the binary property holds the file itself, not a link or an HTML page.',
+		'Pass an audio file: WAV, MP3, FLAC or Ogg Opus. Check that the binary property holds the file itself, not a link or an HTML page.',
 	unsupported_codec:
-		'Convert the file to WAV (PCM, μ-law or A-law), MP3, FLAC or Ogg Opus/Vorbis, e.g. with ffmpeg or sox, and run again.',
+		'Convert the file to WAV (PCM, μ-law or A-law), MP3, FLAC or Ogg Opus, e.g. with ffmpeg or sox, and run again.',
 	corrupt: 'The file looks damaged or truncated. Download it again and run again.',
 	empty: 'The file holds no audio samples. Check the source of the file.',
 	silent: 'Nothing louder than background noise was found. Check that this is the right file and that it was recorded with sound.',

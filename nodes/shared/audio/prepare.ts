@@ -1,5 +1,5 @@
 /**
- * From a file's bytes to what the stream carries: decoded (WAV, MP3, FLAC), split into speakers
+ * From a file's bytes to what the stream carries: decoded (WAV, MP3, FLAC, Ogg Opus), split into speakers
  * (mono: one chosen speaker; stereo: one speaker per channel, or mixed to one), resampled to
  * 8 kHz through an anti-aliasing filter and encoded to μ-law. Everything is checked here, before
  * any session exists: not audio, unsupported codec, damaged, empty, silent, too long.
@@ -9,6 +9,7 @@ import { mulaw } from 'alawmulaw';
 
 import { compressedBlocks } from './compressed';
 import { AudioInputError } from './errors';
+import { oggOpusBlocks } from './ogg';
 import { Resampler } from './resample';
 import { describeNonAudio, sniffContainer } from './sniff';
 import type { DecodedBlock, SourceFormat } from './types';
@@ -175,7 +176,8 @@ export async function prepareAudio(bytes: Buffer, options: PrepareOptions): Prom
 			blocks = compressedBlocks(bytes, container);
 			break;
 		case 'ogg':
-			throw new AudioInputError('unsupported_codec', 'Ogg files (Opus, Vorbis) are not supported yet.');
+			blocks = oggOpusBlocks(bytes);
+			break;
 		default: {
 			const what = describeNonAudio(bytes);
 			const unsupported = what.startsWith('an MP4');
@@ -189,7 +191,7 @@ export async function prepareAudio(bytes: Buffer, options: PrepareOptions): Prom
 		if (encoders === null) {
 			source ??= {
 				container: container as SourceFormat['container'],
-				codec: container,
+				codec: container === 'ogg' ? 'opus' : container,
 				sampleRate: block.sampleRate,
 				channels: block.channelData.length,
 				bitsPerSample: null,

@@ -45,7 +45,7 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		required: true,
 		default: 'data',
-		hint: 'The binary field of the input item that holds the audio file (WAV, MP3 or FLAC)',
+		hint: 'The binary field of the input item that holds the audio file (WAV, MP3, FLAC or Ogg Opus)',
 		displayOptions: { show },
 	},
 	{
