@@ -10,6 +10,13 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
+  // The WebAssembly audio decoders ship as ES modules only (Node loads them with require(esm));
+  // jest's module registry cannot, so they are transpiled to CommonJS for the tests.
+  transform: {
+    '^.+\\.ts$': 'ts-jest',
+    '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, isolatedModules: true, diagnostics: false }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(mpg123-decoder|opus-decoder|@wasm-audio-decoders|@eshaz|codec-parser)/)'],
   testTimeout: 30000,
   forceExit: true,
 };

@@ -6,11 +6,13 @@
  *        and the cached n8n install — it is skipped with a note otherwise, never installed here)
  *   5    campaigns against the rate limit: fixed window and token bucket at 5, 50, 500 req/s, two
  *        executions on one key, the pacer alone on a simulated clock, and a Stop (bench/campaign.ts)
+ *   6    Translate Audio: decode CPU, peak memory, wall time at real-time pace (bench/audio.ts)
  * `--only=1,2,5` runs some parts. Every process a part starts is stopped by it.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { audioPart } from './audio';
 import { campaign, stoppedCampaign, type CampaignResult } from './campaign';
 import { simulate } from '../test/helpers/pacingSim';
 import { streamParts } from './stream';
@@ -147,6 +149,20 @@ async function main() {
 			verdict(stop.sentAfterStop === 0),
 		]);
 		results.part5 = part5;
+	}
+
+	if (wanted(6)) {
+		const r = await audioPart(quick);
+		results.part6 = r;
+		const c = r.cpuFractionOfDuration;
+		const m = r.peakRssAdded;
+		const t = r.realtime;
+		rows.push(
+			['6 audio', 'decode+resample+μ-law CPU ÷ duration: 60 s 44.1 kHz stereo WAV', `${(c.wav44k1Stereo60s * 100).toFixed(2)} %`, '< 2 %', verdict(c.wav44k1Stereo60s < 0.02)],
+			['6 audio', 'same for a 60 s 128 kbit/s MP3', `${(c.mp3128k60s * 100).toFixed(2)} %`, '< 2 %', verdict(c.mp3128k60s < 0.02)],
+			['6 audio', `peak RSS added, ${m.minutes}-min 48 kHz stereo WAV (input ${m.inputMB} MB)`, `${m.addedMB} MB`, '< 64 MB', verdict(m.addedMB < 64)],
+			['6 audio', `Translate Audio wall ÷ audio (${t.audioSeconds} s, quiet period ${t.quietSeconds} s)`, `${t.wallToAudio}× (without the quiet period ${t.wallMinusQuietToAudio}×)`, '≤ 1.05× + quiet', verdict(t.wallMinusQuietToAudio <= 1.05)],
+		);
 	}
 
 	if (wanted(4)) {

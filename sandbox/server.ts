@@ -17,6 +17,7 @@ import { RestApi } from './rest';
 import { PostCallStore } from './post-call';
 import { playBilingualCall, playFinals, type CallStage } from './script';
 import { durationSeconds, sessionResource, StreamTokenRegistry, type StreamTicket } from './sessions';
+import { AudioListener, type AudioIntake } from './listening';
 import { StreamHub } from './stream';
 import { WebhookDeliverer, type WebhookAttempt, type WebhookEndpoint, type WebhookEnvelope, type WebhookFaults } from './webhooks';
 import type {
@@ -96,6 +97,8 @@ export class KallglotSandbox {
 	private readonly rest: RestApi;
 	private readonly control: ControlApi;
 	private closing: Promise<void> | null = null;
+	/** Sessions that received audio.input, and what the sandbox heard in them. */
+	private readonly listeners = new Map<string, AudioListener>();
 
 	static async start(options: SandboxOptions = {}): Promise<KallglotSandbox> {
 		const server = createServer();
@@ -145,6 +148,7 @@ export class KallglotSandbox {
 			handshakes: this.handshakes,
 			onClientEnd: (sessionId) => this.endSession(sessionId, 'explicit_end'),
 			onSessionStarted: (session) => this.emitSessionEvent('session.started', session),
+			onAudioInput: (session, chunk) => this.listenerOf(session).accept(chunk),
 			log,
 		});
 		this.rest = new RestApi(this, {
@@ -260,6 +264,21 @@ export class KallglotSandbox {
 		};
 	}
 
+	private listenerOf(session: SandboxSession): AudioListener {
+		let listener = this.listeners.get(session.id);
+		if (listener === undefined) {
+			const stage = this.stage(session);
+			listener = new AudioListener(session, { broadcast: (frame) => void stage.broadcast(session.id, frame), now: () => Date.now() });
+			this.listeners.set(session.id, listener);
+		}
+		return listener;
+	}
+
+	/** How much audio a session received and how fast it arrived compared with real time; null when it got none. */
+	audioIntake(sessionId: string): AudioIntake | null {
+		return this.listeners.get(sessionId)?.intake() ?? null;
+	}
+
 	/**
 	 * Ends a session: pushes `session.ended` to its open sockets (unless `announce: false`: the
 	 * stream just closes), then closes them with 1000. Ending an ended session does nothing.
@@ -268,6 +287,8 @@ export class KallglotSandbox {
 		const session = this.sessions.get(sessionId);
 		if (session === undefined) throw new Error(`endSession: unknown session ${sessionId}`);
 		if (session.status === 'ended') return;
+		// Kallglot finalizes the transcript at the end: what was still being spoken becomes a turn.
+		this.listeners.get(sessionId)?.flush();
 		session.status = 'ended';
 		session.endedAt = new Date();
 		session.endReason = reason;

@@ -12,6 +12,7 @@ import { ApiError } from './errors';
 import { newRequestId } from './ids';
 import type { StreamFaultRegistry } from './faults';
 import type { StreamTokenRegistry } from './sessions';
+import type { AudioChunkIn } from './listening';
 import { isPlainObject, validateAudioInput } from './validation';
 import type { JsonObject, RecordedHandshake, SandboxSession } from './types';
 
@@ -37,6 +38,8 @@ export interface StreamHubDeps {
 	onClientEnd(sessionId: string): void;
 	/** The first connection of a `created` session made it `active`. */
 	onSessionStarted(session: SandboxSession): void;
+	/** A valid audio.input frame arrived (the sandbox listens to it: listening.ts). */
+	onAudioInput?(session: SandboxSession, chunk: AudioChunkIn): void;
 	log(line: string): void;
 }
 
@@ -208,6 +211,12 @@ export class StreamHub {
 					timestamp_ms: frame.timestamp_ms,
 					speaker: audio.value.speaker,
 					bytes: audio.value.payloadBytes,
+				});
+				this.deps.onAudioInput?.(session, {
+					sequence: typeof frame.sequence === 'number' ? frame.sequence : 0,
+					timestampMs: typeof frame.timestamp_ms === 'number' ? frame.timestamp_ms : 0,
+					speaker: audio.value.speaker,
+					payload: Buffer.from((frame.audio as { payload: string }).payload, 'base64'),
 				});
 				return;
 			}

@@ -274,6 +274,7 @@ export const sessionResponse = z
 			.nullish(),
 		/** [ours] why an ended session ended, when Kallglot reports it on the session. */
 		end_reason: z.string().nullish(),
+		started_at: z.string().nullish(),
 	})
 	.passthrough();
 export type SessionResponse = z.infer<typeof sessionResponse>;
@@ -309,9 +310,33 @@ export type KallglotError = z.infer<typeof errorEnvelope>['error'];
 // ---------------------------------------------------------------------------------------------
 // Stream frames (contract §6)
 
+/** The only audio format the stream takes (contract §6): μ-law, 8 kHz, mono, 100–200 ms per frame. */
+export const STREAM_AUDIO = { encoding: 'mulaw', sampleRateHz: 8000, minChunkMs: 100, maxChunkMs: 200 } as const;
+
+export interface AudioInputChunk {
+	sequence: number;
+	/** Offset of the chunk's first sample from the start of the audio. */
+	timestampMs: number;
+	speaker: 'customer' | 'agent';
+	/** μ-law bytes. */
+	payload: Uint8Array;
+}
+
 export const clientFrames = {
 	ping: () => JSON.stringify({ type: 'ping' }),
 	end: () => JSON.stringify({ type: 'session.end' }),
+	audioInput: (chunk: AudioInputChunk) =>
+		JSON.stringify({
+			type: 'audio.input',
+			sequence: chunk.sequence,
+			timestamp_ms: chunk.timestampMs,
+			speaker: chunk.speaker,
+			audio: {
+				encoding: STREAM_AUDIO.encoding,
+				sample_rate_hz: STREAM_AUDIO.sampleRateHz,
+				payload: Buffer.from(chunk.payload.buffer, chunk.payload.byteOffset, chunk.payload.byteLength).toString('base64'),
+			},
+		}),
 };
 
 /** The query parameter that carries the stream token: redact it wherever a URL is shown. */
@@ -358,6 +383,30 @@ const frameSchemas = {
 		.object({ session_id: z.string().optional(), reason: z.string().nullish() })
 		.passthrough(),
 };
+
+/** GET /v1/sessions/{id}/transcript (contract §5.2): the fields read from it. */
+export const transcriptResponse = z
+	.object({
+		status: z.string().nullish(),
+		turns: z.array(
+			z
+				.object({
+					sequence: z.number().nullish(),
+					speaker: z.string(),
+					language: z.string().nullish(),
+					text: z.string(),
+					translation: translationWire,
+					timestamp: z.string().nullish(),
+				})
+				.passthrough(),
+		),
+		metadata: z
+			.object({ duration_seconds: z.number().nullish(), languages_detected: z.array(z.string()).nullish() })
+			.passthrough()
+			.nullish(),
+	})
+	.passthrough();
+export type TranscriptResponse = z.infer<typeof transcriptResponse>;
 
 export interface Translation {
 	language: string | null;

@@ -41,6 +41,11 @@ const FIELD_LABELS: Record<string, string> = {
 	profile: 'Profile',
 	include: 'Include',
 	maxWaitSeconds: 'Max Wait',
+	inputBinaryField: 'Input Binary Field',
+	monoSpeaker: 'Mono File Speaker',
+	stereoLayout: 'Stereo File Channels',
+	maxDurationMinutes: 'Max Duration (Minutes)',
+	quietPeriodSeconds: 'Quiet Period (Seconds)',
 };
 
 function labelFor(path: ReadonlyArray<string | number>): string {

@@ -5,8 +5,9 @@ import * as dial from './dial';
 import * as end from './end';
 import * as get from './get';
 import * as getTranscript from './getTranscript';
+import * as translateAudio from './translateAudio';
 
-export const operations = { create, get, end, getTranscript, dial };
+export const operations = { create, get, end, getTranscript, dial, translateAudio };
 
 export const description: INodeProperties[] = [
 	{
@@ -27,6 +28,12 @@ export const description: INodeProperties[] = [
 				action: 'Get a session transcript',
 				description: "Retrieve a session's full transcript with translations",
 			},
+			{
+				name: 'Translate Audio',
+				value: 'translateAudio',
+				action: 'Translate an audio file',
+				description: 'Stream a recording or voicemail into a session and get a bilingual, speaker-separated transcript',
+			},
 		],
 	},
 	...create.description,
@@ -34,4 +41,5 @@ export const description: INodeProperties[] = [
 	...end.description,
 	...getTranscript.description,
 	...dial.description,
+	...translateAudio.description,
 ];
