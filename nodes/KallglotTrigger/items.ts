@@ -67,7 +67,8 @@ export function toTurn(event: Extract<StreamEvent, { type: 'transcript.final' }>
 export function eventItem(
 	event: StreamEvent,
 	session: SessionContext,
-	receivedAt: Date,
+	/** A Date, or the ISO string already formatted. */
+	receivedAt: Date | string,
 	includeRaw: boolean,
 ): EventItem {
 	if (event.type === 'transcript.final') {

@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 
+import { commaList } from './commaList';
+
 // ---------------------------------------------------------------------------------------------
 // Shared value rules
 
@@ -621,7 +623,7 @@ export const createAnalysisInput = z.object({
 	// An expression (or an AI tool call) may give "summary, sentiment" instead of a list.
 	include: z
 		.preprocess(
-			(value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+			(value) => (typeof value === 'string' ? commaList(value) : value),
 			z.array(z.enum(ANALYSIS_INCLUDES)),
 		)
 		.optional(),

@@ -18,7 +18,8 @@ import type {
 } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
-import { KallglotTrigger } from '../../nodes/KallglotTrigger/KallglotTrigger.node';
+import { KallglotTrigger, startTrigger } from '../../nodes/KallglotTrigger/KallglotTrigger.node';
+import type { Clock } from '../../nodes/shared/clock';
 import { additionalDataFor, PACKAGE, TestNodeTypes } from './engine';
 
 export const logLines: string[] = [];
@@ -41,7 +42,7 @@ export interface ActiveTrigger {
 	emits: number;
 	/** Each execution's item, in the order emit() was called. */
 	executions: IDataObject[];
-	/** When each execution was emitted (Date.now()), in the same order. */
+	/** When each execution was emitted (the trigger's clock), in the same order. */
 	emittedAt: number[];
 	/** Executions emitted whose donePromise has not been settled yet. */
 	running: number;
@@ -65,6 +66,8 @@ export interface TriggerOptions {
 	staticData?: IDataObject;
 	/** Whether an execution finishes (its donePromise resolves) right after it was emitted; default true. */
 	autoFinish?: boolean;
+	/** The trigger's clock (a FakeClock); default n8n's way in, trigger() on the system clock. */
+	clock?: Clock;
 }
 
 async function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
@@ -107,7 +110,7 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 	const autoFinish = options.autoFinish ?? true;
 	const emit = (data: INodeExecutionData[][], _response?: unknown, done?: IDeferredPromise<IRun>) => {
 		emits++;
-		emittedAt.push(Date.now());
+		emittedAt.push(options.clock ? options.clock.now() : Date.now());
 		for (const item of data[0]) items.push(item.json);
 		executions.push(data[0][0]?.json);
 		if (!done) return;
@@ -126,7 +129,7 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 		emit,
 		(error: Error) => errors.push(error),
 	);
-	const response = await trigger.trigger.call(context);
+	const response = options.clock ? await startTrigger.call(context, options.clock) : await trigger.trigger.call(context);
 	return {
 		items,
 		get emits() {
