@@ -4,11 +4,11 @@
  * `npm run build` (npm test does): the list is what `npm pack` would ship from dist/ now.
  */
 import { execFileSync } from 'child_process';
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 
 const ROOT = join(__dirname, '..', '..');
-const PACKAGE_JSON = require(join(ROOT, 'package.json')) as {
+const PACKAGE_JSON = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 	n8n: { nodes: string[]; credentials: string[] };
 	bin?: Record<string, string>;
 };
