@@ -80,7 +80,7 @@ export default tseslint.config(
 		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
 	},
 	{
-		// Kallglot has no API for webhook endpoints (contract §7: they are configured in the
+		// Kallglot has no API for webhook endpoints (they are configured in Kallglot's
 		// developer portal), so checkExists/create/delete cannot be implemented; the node shows its
 		// URL and tells the user to paste it in the portal.
 		files: ['nodes/KallglotWebhookTrigger/KallglotWebhookTrigger.node.ts'],

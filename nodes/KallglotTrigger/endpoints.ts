@@ -2,7 +2,7 @@
  * Where the stream of one session is, for each connection attempt of its stream client: the
  * token/endpoint cache of the trigger. The first attempt uses the token the session came with;
  * later ones ask Kallglot again (each token is used once), reusing an answer for SESSION_CACHE_MS
- * (Kallglot asks clients to cache GET /v1/sessions/{id} per id, contract §4), and while the session
+ * (Kallglot's API docs ask clients to cache GET /v1/sessions/{id} per id briefly), and while the session
  * shows no stream, the last token once more if it still has TOKEN_MARGIN_MS left.
  * No n8n imports.
  */
@@ -11,7 +11,7 @@ import type { EndpointResult } from '../shared/stream';
 import { sessionEndReason, type SessionResponse } from '../shared/wire';
 import { RateLimitWait, SessionApiError, type SessionApi } from './sessionErrors';
 
-/** Kallglot asks clients to cache GET /v1/sessions/{id} per id for a short time (§4). */
+/** How long an answer of GET /v1/sessions/{id} is reused (Kallglot asks for a short per-id cache). */
 export const SESSION_CACHE_MS = 1000;
 /** A kept stream token is reused only while it has at least this long left. */
 export const TOKEN_MARGIN_MS = 15_000;

@@ -5,8 +5,8 @@
  * backlog is coalesced into `session.batch` items (in order, at most BATCH_MAX_ITEMS each) instead
  * of growing into thousands of executions, and the queue stays in catch-up until an execution
  * finishes with nothing waiting: whatever waits when the next execution starts is coalesced too.
- * Without that, a flush runs as dozens of single-item executions between the batches (77 for
- * 3,000 finals in n8n 2.41.1), and there each execution, not the items, is what costs memory.
+ * Without that, a flush runs as dozens of single-item executions between the batches, and each
+ * execution, not the items, is what costs n8n memory.
  * Nothing is dropped, except what is still waiting at close().
  * No n8n imports; time comes from the injected clock.
  */

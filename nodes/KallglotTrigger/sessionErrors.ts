@@ -19,7 +19,7 @@ export class SessionApiError extends Error {
 
 /**
  * Nothing was sent: what Kallglot said about the rate limit (X-RateLimit-Remaining 0 until
- * X-RateLimit-Reset, contract §4) asks to wait `retryAfterMs` before the next request.
+ * X-RateLimit-Reset, the rate-limit headers of every answer) asks to wait `retryAfterMs` before the next request.
  */
 export class RateLimitWait extends SessionApiError {
 	constructor(message: string, retryAfterMs: number) {

@@ -3,7 +3,7 @@
  *
  * Every JSON name that crosses the network lives in this module: request bodies, response
  * fields we read, error envelopes and stream frames. Several names are the project's reading of
- * Kallglot's docs (tagged [ours] in the API contract); keeping them here makes a correction one
+ * Kallglot's docs where they leave a name open (marked [ours] below); keeping them here makes a correction one
  * edit. Nothing in this module imports n8n, so the stream client can use it too.
  */
 import { z } from 'zod';
@@ -142,7 +142,7 @@ export const createSessionInput = z
 				message: 'is required when the mode is AI Agent: choose the agent that handles the call',
 			});
 		}
-		// Translation modes take no agent; the voice help desk may name one (contract §5.1).
+		// Translation modes take no agent; the voice help desk may name one (Kallglot's session-create docs).
 		const takesAgent = input.mode === 'ai_agent' || input.mode === 'help_chat_voice';
 		if (!takesAgent && input.aiAgent) {
 			ctx.addIssue({
@@ -247,10 +247,9 @@ export const paths = {
 	dial: (id: string) => `/sessions/${encodeURIComponent(id)}/dial`,
 	transcript: (id: string) => `/sessions/${encodeURIComponent(id)}/transcript`,
 	agents: '/agents',
-	agent: (id: string) => `/agents/${encodeURIComponent(id)}`,
 } as const;
 
-/** API key scopes (contract §2): a key without the scope an endpoint needs gets 403 insufficient_permissions. */
+/** API key scopes: a key without the scope an endpoint needs gets 403 insufficient_permissions. */
 export const SCOPES = ['sessions:read', 'sessions:write', 'recordings:read', 'analysis:read'] as const;
 export type KallglotScope = (typeof SCOPES)[number];
 
@@ -310,12 +309,12 @@ export const errorEnvelope = z.object({
 export type KallglotError = z.infer<typeof errorEnvelope>['error'];
 
 // ---------------------------------------------------------------------------------------------
-// Stream frames (contract §6): one table in wire/stream.ts
+// Stream frames: one table in wire/stream.ts
 
 export * from './wire/stream';
 
 // ---------------------------------------------------------------------------------------------
-// Recordings and analyses (contract §5.2; issue 7)
+// Recordings and analyses
 
 export const recordingId = z
 	.string()
@@ -332,7 +331,7 @@ export const ANALYSIS_STATUSES = ['processing', 'completed', 'failed'] as const;
 export const ANALYSIS_INCLUDES = ['summary', 'sentiment', 'compliance', 'keywords', 'performance'] as const;
 export type AnalysisInclude = (typeof ANALYSIS_INCLUDES)[number];
 
-/** Error codes the recording audio endpoint answers with [ours: ISSUE7-CONTRACT]. */
+/** Error codes the recording audio endpoint answers with [ours: the docs name the cases, not the codes]. */
 export const recordingErrorCodes = {
 	notReady: 'recording_not_ready',
 	consentRequired: 'recording_consent_required',
@@ -411,7 +410,7 @@ export const analysisResponse = z
 	})
 	.passthrough();
 export type AnalysisResponse = z.infer<typeof analysisResponse>;
-// Webhook deliveries (contract §7; envelope and data per ISSUE7-CONTRACT)
+// Webhook deliveries (envelope and data as Kallglot's webhook docs describe them)
 
 export const WEBHOOK_EVENT_TYPES = [
 	'session.created',

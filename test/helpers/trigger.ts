@@ -7,6 +7,7 @@ import './engine';
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 import { TriggerContext } from 'n8n-core';
+import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import type {
 	ICredentialDataDecryptedObject,
 	IDataObject,
@@ -35,6 +36,10 @@ const capturingLogger = {
 };
 // Nodes reach n8n's logger through the DI container; this one records every line.
 Container.set(Logger, capturingLogger as unknown as Logger);
+// Every TriggerContext gets n8n-core's SSH tunnel manager from the container, which arms a 60 s
+// cleanup interval and clears it only on shutdown: shut it down after each file, so the suite
+// leaves no open handle behind (jest runs without forceExit).
+afterAll(() => Container.get(SSHClientsManager).onShutdown());
 
 export interface ActiveTrigger {
 	items: IDataObject[];

@@ -1,5 +1,5 @@
 /**
- * KallglotStreamClient: keeps one Kallglot session stream (contract §6) open and turns its frames
+ * KallglotStreamClient: keeps one Kallglot session stream (a WebSocket to session.stream.url) open and turns its frames
  * into StreamEvents.
  *
  * - Every connection attempt asks `resolveEndpoint` for a fresh URL + token (tokens expire five

@@ -15,7 +15,7 @@ export interface StreamEndpoint {
 /**
  * What resolveEndpoint found: a stream to connect to; the session has ended (with the reason
  * Kallglot reports, when it reports one); or the session is not live yet (no `stream` while it is
- * not active, contract §5.2): the client asks again later, and that wait is no failed attempt.
+ * active: Kallglot's session object carries it only while the call is live): the client asks again later, and that wait is no failed attempt.
  */
 export type EndpointResult =
 	| { kind: 'live'; endpoint: StreamEndpoint }

@@ -2,7 +2,7 @@
  * The stream's sockets: the one place a WebSocket is created (connection options such as an
  * agent go here), and the sockets taken out of service until they have closed.
  */
-// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- the stream is a WebSocket (contract §6) and ws is its client: a stated exception that keeps the package self-hosted only
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- the stream is a WebSocket and ws is its client: a stated exception that keeps the package self-hosted only
 import WebSocket, { type RawData } from 'ws';
 import { type Clock, type TimerHandle, withTimeout } from '../clock';
 

@@ -1,5 +1,5 @@
 /**
- * Stream frames (contract §6), in one table: for each server frame type, its schema (the
+ * Stream frames (the session WebSocket's JSON messages, each with a `type`), in one table: for each server frame type, its schema (the
  * reference, and the source of every problem's detail), a hand-written fast check with the same
  * rules (the hot path, without zod's per-frame copies), the event it becomes, an example, and what
  * makes two frames the same event. The parser, the StreamEvent type and the fast-path/zod parity
@@ -62,7 +62,6 @@ export type UnknownEvent = { type: 'unknown'; wireType: string; raw: Raw };
 
 /** A server frame in our own vocabulary. */
 export type StreamEvent = { [K in FrameType]: FrameEvent<K> }[FrameType] | UnknownEvent;
-export type StreamEventType = StreamEvent['type'];
 
 /** A final's sequence number, or a string for every other kind of identity. */
 export type EventIdentity = number | string;
