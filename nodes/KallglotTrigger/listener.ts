@@ -75,7 +75,7 @@ export class ListenerStartError extends Error {
 
 /** The ended item's reason when the stream closed without session.ended and Kallglot reports none. */
 export const STREAM_CLOSED_REASON = 'stream_closed';
-/** Attempts to create the next session, 1 s then 2 s apart. */
+/** Attempts to create the next session; after a failed one the listener waits 1 s, 2 s, then 4 s before it reports. */
 const CREATE_NEXT_ATTEMPTS = 3;
 const CREATE_NEXT_BACKOFF = { initialDelayMs: 1000, maxDelayMs: 4000, multiplier: 2, jitter: 0 };
 const END_TIMEOUT_MS = 5000;
