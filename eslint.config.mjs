@@ -1,5 +1,7 @@
 /**
- * `npm run lint`: n8n's rules for community packages on nodes/, credentials/ and package.json.
+ * `npm run lint` = `eslint .` (what `n8n-node lint` runs): n8n's rules for community packages on
+ * the whole repository; nodes/, credentials/ and package.json get every rule, the tools around
+ * them (test/, bench/, scripts/, sandbox/) the exceptions stated at the end.
  *  - @n8n/eslint-plugin-community-nodes, its `recommended` config (the one `@n8n/node-cli lint`
  *    uses by default, with n8n Cloud's checks), with ESLint's and typescript-eslint's recommended
  *    rules and no-console, as in node-cli's config;
@@ -62,10 +64,11 @@ export default tseslint.config(
 	{
 		// A live stream needs timers: keepalive pings, the silence watchdog, reconnect backoff and
 		// close timeouts (stream client); the batch window, the next-session retry and the end
-		// timeout (listener); the cap on waiting for one execution (flow). n8n-workflow's sleep and
-		// sleepWithAbort are no interval and no watchdog re-armed per frame. Stated exception: this
-		// keeps the package off n8n Cloud's verified list.
-		files: ['nodes/shared/stream/client.ts', 'nodes/KallglotTrigger/listener.ts', 'nodes/KallglotTrigger/flow.ts'],
+		// timeout (listener); the cap on waiting for one execution (flow). They all run on an
+		// injected Clock, and this file is the one place the timer globals are touched.
+		// n8n-workflow's sleep and sleepWithAbort are no watchdog re-armed per frame. Stated
+		// exception: this keeps the package off n8n Cloud's verified list.
+		files: ['nodes/shared/clock.ts'],
 		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
 	},
 	{
@@ -77,10 +80,41 @@ export default tseslint.config(
 		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
 	},
 	{
-		// Kallglot has no API for webhook endpoints (contract §7: they are configured in the
+		// Kallglot has no API for webhook endpoints (they are configured in Kallglot's
 		// developer portal), so checkExists/create/delete cannot be implemented; the node shows its
 		// URL and tells the user to paste it in the portal.
 		files: ['nodes/KallglotWebhookTrigger/KallglotWebhookTrigger.node.ts'],
 		rules: { '@n8n/community-nodes/webhook-lifecycle-complete': 'off' },
+	},
+	{
+		// Tools around the package, never loaded by n8n: tests, benchmarks, scripts, and the sandbox
+		// (Kallglot's stand-in, shipped only as the kallglot-sandbox CLI). n8n's community-node rules
+		// below govern code n8n runs (n8n Cloud: no timers, no Node built-ins, no child processes,
+		// n8n's error types, secrets in credentials); these tools need servers, sockets, processes
+		// and timers to do their job, throw their own errors, and carry fake keys and secrets as test
+		// fixtures (the sandbox's, never a real one).
+		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'sandbox/**/*.ts'],
+		rules: {
+			'@n8n/community-nodes/no-restricted-globals': 'off',
+			'@n8n/community-nodes/no-restricted-imports': 'off',
+			'@n8n/community-nodes/require-node-api-error': 'off',
+			'@n8n/community-nodes/no-dangerous-functions': 'off',
+			'@n8n/community-nodes/no-hardcoded-secrets': 'off',
+			// `_name` marks a value left out on purpose (a destructured field dropped, an unused parameter).
+			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+		},
+	},
+	{
+		// Tests and tools read JSON from HTTP answers and n8n's internals, whose shapes they assert
+		// rather than declare.
+		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+		rules: { '@typescript-eslint/no-explicit-any': 'off' },
+	},
+	{
+		// Command-line tools: what they print is their output. The e2e suite reports progress of
+		// minutes-long runs (n8n start-up, installs) the same way. Test fixtures run as child
+		// processes that report to the test on their standard output.
+		files: ['bench/**/*.ts', 'scripts/**/*.ts', 'sandbox/cli.ts', 'test/e2e/**/*.ts', 'test/**/fixtures/**/*.ts'],
+		rules: { 'no-console': 'off' },
 	},
 );

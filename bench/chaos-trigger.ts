@@ -15,6 +15,7 @@ import type { WebSocket } from 'ws';
 import { KallglotSandbox } from '../sandbox';
 import { SessionApiError, SessionListener, type SessionApi } from '../nodes/KallglotTrigger/listener';
 import { EmittedFinals } from '../nodes/shared/stream/emitted';
+import { systemClock } from '../nodes/shared/clock';
 import { sessionResponse } from '../nodes/shared/wire';
 import type { EventItem } from '../nodes/KallglotTrigger/items';
 
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
 	const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 	const activate = async (): Promise<void> => {
 		listener = new SessionListener({
+			clock: systemClock,
 			source: { kind: 'existing', sessionId },
 			selection: { events: new Set(['finals', 'ended']), speakers: new Set(), languages: new Set(), includeRaw: false, passUnknown: false },
 			emitAs: 'event',

@@ -6,6 +6,7 @@
  * - listener: the trigger's SessionListener (client + event selection + item mapping + the memory
  *   of emitted finals + flow control + emit).
  */
+import { systemClock } from '../nodes/shared/clock';
 import WebSocket from 'ws';
 import { EmittedFinals, KallglotStreamClient } from '../nodes/shared/stream';
 import { SessionListener } from '../nodes/KallglotTrigger/listener';
@@ -45,6 +46,7 @@ export async function openReceiver(kind: ReceiverKind, url: string, onFinal: (se
 		}
 		case 'client': {
 			const client = new KallglotStreamClient({
+				clock: systemClock,
 				resolveEndpoint: async () => ({ kind: 'live', endpoint }),
 				onEvent: (event) => {
 					if (event.type === 'transcript.final') onFinal(event.sequence as number);
@@ -62,6 +64,7 @@ export async function openReceiver(kind: ReceiverKind, url: string, onFinal: (se
 				stream: endpoint,
 			} as SessionResponse;
 			const listener = new SessionListener({
+				clock: systemClock,
 				source: { kind: 'existing', sessionId: session.id },
 				selection: {
 					events: new Set(['finals']),

@@ -232,7 +232,12 @@ export class WebhookDeliverer {
 			.catch(() => undefined)
 			.finally(() => {
 				this.chains.delete(tracked);
-				if (this.chains.size === 0) for (const wake of [...this.idleWaiters]) (this.idleWaiters.delete(wake), wake());
+				if (this.chains.size === 0) {
+					for (const wake of [...this.idleWaiters]) {
+						this.idleWaiters.delete(wake);
+						wake();
+					}
+				}
 			});
 		this.chains.add(tracked);
 	}

@@ -2,6 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { createSessionFields } from '../Kallglot/resources/session/create';
 import { sessionIdField } from '../Kallglot/shared/sessionId';
+import { eventChoiceOptions } from './items';
 
 const whenCreating = { sessionSource: ['create'] };
 
@@ -47,14 +48,7 @@ export const properties: INodeProperties[] = [
 		type: 'multiOptions',
 		default: ['finals', 'ended'],
 		description: 'Which stream events start the workflow',
-		options: [
-			{ name: 'Final Transcripts', value: 'finals', description: 'Each finished utterance, with its translation when there is one' },
-			{ name: 'Partial Transcripts', value: 'partials', description: 'In-progress utterances (many per utterance)' },
-			{ name: 'Session Ended', value: 'ended', description: 'The session ended (once, with the reason)' },
-			{ name: 'Session Errors', value: 'errors', description: 'Errors Kallglot reports on the stream' },
-			{ name: 'Session Ready', value: 'ready', description: 'The stream is connected' },
-			{ name: 'Translations', value: 'translations', description: 'Only finished utterances that carry a translation' },
-		],
+		options: eventChoiceOptions(),
 		displayOptions: { show: { emitAs: ['event', 'batch'] } },
 	},
 	{

@@ -5,11 +5,12 @@
  * backlog is coalesced into `session.batch` items (in order, at most BATCH_MAX_ITEMS each) instead
  * of growing into thousands of executions, and the queue stays in catch-up until an execution
  * finishes with nothing waiting: whatever waits when the next execution starts is coalesced too.
- * Without that, a flush runs as dozens of single-item executions between the batches (77 for
- * 3,000 finals in n8n 2.41.1), and there each execution, not the items, is what costs memory.
+ * Without that, a flush runs as dozens of single-item executions between the batches, and each
+ * execution, not the items, is what costs n8n memory.
  * Nothing is dropped, except what is still waiting at close().
- * No n8n imports.
+ * No n8n imports; time comes from the injected clock.
  */
+import { type Clock, TIMED_OUT, withTimeout } from '../shared/clock';
 import type { EventItem } from './items';
 
 /** The most items one coalesced batch holds. */
@@ -19,8 +20,6 @@ export const BATCH_MAX_ITEMS = 500;
  * 10 minutes): a donePromise that never settles must not stall the session's items forever.
  */
 export const EXECUTION_WAIT_CAP_MS = 10 * 60 * 1000;
-/** The cap a queue gets when its options name none; tests shorten it instead of waiting 10 minutes. */
-export const queueDefaults: { waitCapMs: number } = { waitCapMs: EXECUTION_WAIT_CAP_MS };
 
 export type BatchReason = 'size' | 'interval' | 'end' | 'backlog';
 
@@ -64,8 +63,8 @@ export class ExecutionQueue {
 	/** Items that waited in the current catch-up (for its log line). */
 	private caughtUpItems = 0;
 	private readonly counters = new Map<string, FlowStats>();
-	/** Cap timers of the executions in flight, cleared at close (a stuck one must not outlive the trigger). */
-	private readonly capTimers = new Set<NodeJS.Timeout>();
+	/** Ends the cap waits of the executions in flight at close (a stuck one must not outlive the trigger). */
+	private readonly closing = new AbortController();
 	readonly waitCapMs: number;
 
 	constructor(
@@ -75,11 +74,13 @@ export class ExecutionQueue {
 			/** Starts one execution; resolves when it finished (or undefined: nothing to wait for). */
 			start(entry: Entry): Promise<unknown> | void;
 			log(message: string): void;
-			/** Default queueDefaults.waitCapMs (EXECUTION_WAIT_CAP_MS). */
+			/** The cap waits on it. */
+			clock: Clock;
+			/** Default EXECUTION_WAIT_CAP_MS. */
 			waitCapMs?: number;
 		},
 	) {
-		this.waitCapMs = options.waitCapMs ?? queueDefaults.waitCapMs;
+		this.waitCapMs = options.waitCapMs ?? EXECUTION_WAIT_CAP_MS;
 	}
 
 	/** Counters of one session (for its ended item). */
@@ -109,8 +110,7 @@ export class ExecutionQueue {
 	close(): void {
 		this.closed = true;
 		this.pending.length = 0;
-		for (const timer of this.capTimers) clearTimeout(timer);
-		this.capTimers.clear();
+		this.closing.abort();
 	}
 
 	/** Folds the waiting items of each session (in order, up to the session's end) into batches. */
@@ -176,23 +176,15 @@ export class ExecutionQueue {
 	}
 
 	private async settle(done: Promise<unknown> | void): Promise<void> {
-		if (!done) return;
-		if (this.closed) return;
-		let timer: NodeJS.Timeout | undefined;
-		const cap = new Promise<void>((resolve) => {
-			timer = setTimeout(() => {
-				this.capTimers.delete(timer as NodeJS.Timeout);
-				this.options.log(`an execution has not finished after ${describeMs(this.waitCapMs)}: starting the next one`);
-				resolve();
-			}, this.waitCapMs);
-			this.capTimers.add(timer);
-		});
-		await Promise.race([done.then(
+		if (!done || this.closed) return;
+		const ended = done.then(
 			() => undefined,
 			() => undefined,
-		), cap]);
-		clearTimeout(timer);
-		this.capTimers.delete(timer as NodeJS.Timeout);
+		);
+		const outcome = await withTimeout(this.options.clock, ended, this.waitCapMs, this.closing.signal);
+		if (outcome === TIMED_OUT && !this.closed) {
+			this.options.log(`an execution has not finished after ${describeMs(this.waitCapMs)}: starting the next one`);
+		}
 	}
 }
 

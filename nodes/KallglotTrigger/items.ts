@@ -7,8 +7,29 @@ import type { StreamEvent } from '../shared/wire';
 
 export type { EventItem, SessionContext, Turn } from '../shared/transcriptItems';
 
+/** What the builder may choose under Events (the editor's options come from here). */
+export const EVENT_CHOICES = {
+	finals: { name: 'Final Transcripts', description: 'Each finished utterance, with its translation when there is one' },
+	partials: { name: 'Partial Transcripts', description: 'In-progress utterances (many per utterance)' },
+	ended: { name: 'Session Ended', description: 'The session ended (once, with the reason)' },
+	errors: { name: 'Session Errors', description: 'Errors Kallglot reports on the stream' },
+	ready: { name: 'Session Ready', description: 'The stream is connected' },
+	translations: { name: 'Translations', description: 'Only finished utterances that carry a translation' },
+} as const satisfies Record<string, { name: string; description: string }>;
+
 /** What the builder chose under Events. `translations` = finals that carry a translation. */
-export type EventChoice = 'finals' | 'translations' | 'partials' | 'ready' | 'ended' | 'errors';
+export type EventChoice = keyof typeof EVENT_CHOICES;
+
+/** The Events options, sorted by name as n8n lists multi-options. */
+export const eventChoiceOptions = () =>
+	(Object.keys(EVENT_CHOICES) as EventChoice[])
+		.map((value) => ({ value, ...EVENT_CHOICES[value] }))
+		.sort((a, b) => a.name.localeCompare(b.name));
+
+/** The compiler's check that a switch handled every case. */
+const unhandled = (value: never): never => {
+	throw new Error(`unhandled stream event: ${JSON.stringify((value as { type?: unknown })?.type)}`);
+};
 
 export interface EventSelection {
 	events: ReadonlySet<EventChoice>;
@@ -42,8 +63,10 @@ export function isSelected(event: StreamEvent, selection: EventSelection): boole
 			return events.has('errors');
 		case 'unknown':
 			return selection.passUnknown;
-		default:
+		case 'pong':
 			return false;
+		default:
+			return unhandled(event);
 	}
 }
 
@@ -67,7 +90,8 @@ export function toTurn(event: Extract<StreamEvent, { type: 'transcript.final' }>
 export function eventItem(
 	event: StreamEvent,
 	session: SessionContext,
-	receivedAt: Date,
+	/** A Date, or the ISO string already formatted. */
+	receivedAt: Date | string,
 	includeRaw: boolean,
 ): EventItem {
 	if (event.type === 'transcript.final') {
@@ -89,8 +113,13 @@ export function eventItem(
 		case 'session.error':
 			Object.assign(item, { code: event.code, message: event.message });
 			break;
-		default:
+		case 'session.ready':
+		case 'session.ended':
+		case 'pong':
+		case 'unknown':
 			break;
+		default:
+			unhandled(event);
 	}
 	// Unknown events are only passed through on request, and then their content is the point.
 	if (includeRaw || event.type === 'unknown') item.raw = event.raw;

@@ -1,12 +1,13 @@
 /**
  * Listens to Kallglot sessions for the trigger: which session, when to move to the next one,
- * which events become items, and a clean stop. No n8n imports: the node passes in the API calls
- * and the emit functions, so the lifecycle can be read (and reasoned about) on its own.
+ * which events become items, and a clean stop. No n8n imports: the node passes in the API calls,
+ * the emit functions and the clock, so the lifecycle can be read (and tested) on its own.
  */
+import { type Clock, TIMED_OUT, isoTimes, sleep, withTimeout, type TimerHandle } from '../shared/clock';
 import {
+	Backoff,
 	KallglotStreamClient,
 	StreamClientError,
-	type EndpointResult,
 	type StreamClientOptions,
 	type StreamLogger,
 } from '../shared/stream';
@@ -14,7 +15,8 @@ import type { EmittedFinals, FinalRef } from '../shared/stream/emitted';
 import { explainNetworkFailure } from '../shared/networkFailure';
 import { describeProxy } from '../shared/proxy';
 import { batchItem, ExecutionQueue, type BatchReason } from './flow';
-import { sessionEndReason, type SessionResponse, type StreamEvent } from '../shared/wire';
+import type { SessionResponse, StreamEvent } from '../shared/wire';
+import { SessionEndpoints } from './endpoints';
 import {
 	endedItem,
 	eventItem,
@@ -27,40 +29,10 @@ import {
 	type SessionContext,
 	type Turn,
 } from './items';
+import { SessionApiError, type SessionApi } from './sessionErrors';
 
-/** A failed Kallglot call, reduced to what the listener needs to decide. */
-export class SessionApiError extends Error {
-	constructor(
-		message: string,
-		readonly status: number | null,
-		readonly description?: string,
-		/** A 429's Retry-After (ms), when Kallglot sent one. */
-		readonly retryAfterMs?: number,
-	) {
-		super(message);
-	}
-}
-
-/**
- * Nothing was sent: what Kallglot said about the rate limit (X-RateLimit-Remaining 0 until
- * X-RateLimit-Reset, contract §4) asks to wait `retryAfterMs` before the next request.
- */
-export class RateLimitWait extends SessionApiError {
-	constructor(message: string, retryAfterMs: number) {
-		super(message, null, undefined, retryAfterMs);
-	}
-}
-
-export interface SessionApi {
-	/** `signal` aborts the call (and its retries) when the listener closes. */
-	create(signal?: AbortSignal): Promise<SessionResponse>;
-	/**
-	 * `poll`: a fetch of a stream token, whose long waits belong to the caller: a 429's Retry-After
-	 * (a SessionApiError with status 429), or a rate-limit wait before sending (a RateLimitWait).
-	 */
-	get(sessionId: string, signal?: AbortSignal, poll?: boolean): Promise<SessionResponse>;
-	end(sessionId: string): Promise<void>;
-}
+export { RateLimitWait, SessionApiError, type SessionApi } from './sessionErrors';
+export { SESSION_CACHE_MS } from './endpoints';
 
 export type SessionSource =
 	| { kind: 'create'; afterEnd: 'stop' | 'createNext' }
@@ -87,6 +59,10 @@ export interface ListenerOptions {
 	/** The trigger cannot go on: n8n deactivates, runs the error workflow, and re-activates later. */
 	emitError(error: Error): void;
 	log: StreamLogger;
+	/** Time and timers of the listener, its queue and its stream clients. */
+	clock: Clock;
+	/** The jitter of the stream's backoffs and polls; default Math.random. */
+	random?: () => number;
 }
 
 /** Why activation failed, with what to fix. */
@@ -99,14 +75,11 @@ export class ListenerStartError extends Error {
 	}
 }
 
-const PERMANENT_STATUSES = new Set([401, 403, 404]);
-/** Kallglot asks clients to cache GET /v1/sessions/{id} per id for a short time (§4). */
-export const SESSION_CACHE_MS = 1000;
-/** A kept stream token is reused only while it has at least this long left. */
-const TOKEN_MARGIN_MS = 15_000;
 /** The ended item's reason when the stream closed without session.ended and Kallglot reports none. */
 export const STREAM_CLOSED_REASON = 'stream_closed';
+/** Attempts to create the next session; after a failed one the listener waits 1 s, 2 s, then 4 s before it reports. */
 const CREATE_NEXT_ATTEMPTS = 3;
+const CREATE_NEXT_BACKOFF = { initialDelayMs: 1000, maxDelayMs: 4000, multiplier: 2, jitter: 0 };
 const END_TIMEOUT_MS = 5000;
 
 interface ActiveSession {
@@ -118,7 +91,7 @@ interface ActiveSession {
 	client: KallglotStreamClient;
 	/** Emit As batch: the open batch and its timer. */
 	batch: EventItem[];
-	batchTimer: NodeJS.Timeout | null;
+	batchTimer: TimerHandle | null;
 	/** Finals dropped because an earlier instance had emitted them. */
 	persistedDuplicates: number;
 }
@@ -163,22 +136,26 @@ export class SessionListener {
 	private closing: Promise<void> | null = null;
 	private manualDone = false;
 	private readonly sessionsToEnd = new Set<string>();
-	/** Pending wait between attempts to create the next session; cleared on close. */
-	private retryWait: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
-	/** Aborts Kallglot calls still in flight (token fetches, next-session creation) on close. */
+	/** Aborts Kallglot calls still in flight (token fetches, next-session creation) and waits on close. */
 	private readonly aborter = new AbortController();
 	private readonly queue: ExecutionQueue;
+	private readonly clock: Clock;
+	/** When an event was received, as items carry it. */
+	private readonly receivedAt: () => string;
 
 	constructor(private readonly options: ListenerOptions) {
+		this.clock = options.clock;
+		this.receivedAt = isoTimes(options.clock);
 		this.queue = new ExecutionQueue({
 			...options.flow,
+			clock: options.clock,
 			start: (entry) => {
 				// The end starts after every item before it: only now are its backlog counts complete
 				// (a backlog that is catching up is coalesced as its executions start).
 				const stream = entry.item.stream as Record<string, number> | undefined;
 				if (entry.final && stream) Object.assign(stream, this.queue.stats(entry.sessionId));
 				// Recorded before the hand-off: n8n saves static data when an execution is emitted.
-				this.options.emitted.record(entry.sessionId, finalsOf(entry.item));
+				this.options.emitted.record(entry.sessionId, finalsOf(entry.item), this.clock.now());
 				return this.options.emit(entry.item);
 			},
 			log: (message) => this.options.log.warn(`Kallglot Trigger: ${message}`),
@@ -214,21 +191,17 @@ export class SessionListener {
 		this.closed = true;
 		this.queue.close();
 		this.aborter.abort();
-		if (this.retryWait) {
-			clearTimeout(this.retryWait.timer);
-			this.retryWait.resolve();
-			this.retryWait = null;
-		}
 		const active = this.active;
 		this.active = null;
-		if (active?.batchTimer) clearTimeout(active.batchTimer);
+		if (active?.batchTimer) this.clock.clearTimeout(active.batchTimer);
 		await active?.client.close();
 		const endNow = this.options.manual || this.options.endCreatedSessionOnClose;
 		if (active && active.created && !active.ended && endNow) this.sessionsToEnd.add(active.context.sessionId);
 		const failures: string[] = [];
 		for (const id of this.sessionsToEnd) {
 			try {
-				await withTimeout(this.options.api.end(id), END_TIMEOUT_MS, `ending session ${id} took longer than ${END_TIMEOUT_MS} ms`);
+				const outcome = await withTimeout(this.clock, this.options.api.end(id), END_TIMEOUT_MS);
+				if (outcome === TIMED_OUT) throw new Error(`ending session ${id} took longer than ${END_TIMEOUT_MS} ms`);
 			} catch (error) {
 				failures.push(`${id}: ${(error as Error).message}`);
 			}
@@ -251,53 +224,13 @@ export class SessionListener {
 			sourceLanguage: session.source_language ?? null,
 			targetLanguage: session.target_language ?? null,
 		};
-		let firstEndpoint = session.stream ?? null;
-		/** The last token used, reused while GET shows no stream (not live right now) and it is unexpired. */
-		let lastStream: SessionResponse['stream'] = null;
-		// The response we have serves the first poll of a session that is not live; its token is firstEndpoint's.
-		let cached: { at: number; session: SessionResponse } = { at: session.stream ? 0 : Date.now(), session };
+		const endpoints = new SessionEndpoints(session, this.options.api, this.clock, this.aborter.signal);
 		const client = new KallglotStreamClient({
 			...this.options.stream,
+			clock: this.clock,
+			random: this.options.random,
 			log: this.options.log,
-			resolveEndpoint: async (): Promise<EndpointResult> => {
-				if (firstEndpoint) {
-					const endpoint = firstEndpoint;
-					firstEndpoint = null; // used once: later attempts need a fresh token
-					lastStream = endpoint;
-					return { kind: 'live', endpoint };
-				}
-				let fresh: SessionResponse;
-				if (Date.now() - cached.at < SESSION_CACHE_MS) {
-					fresh = cached.session;
-				} else {
-					try {
-						fresh = await this.options.api.get(session.id, this.aborter.signal, true);
-					} catch (error) {
-						if (error instanceof SessionApiError && error.status === 404) return { kind: 'ended', reason: null };
-						// Waited out between polls, not within the attempt (its timeout would count a failure).
-						if (error instanceof RateLimitWait || (error instanceof SessionApiError && error.status === 429)) {
-							return { kind: 'waiting', retryAfterMs: error.retryAfterMs };
-						}
-						const permanent = error instanceof SessionApiError && error.status !== null && PERMANENT_STATUSES.has(error.status);
-						throw Object.assign(new Error((error as Error).message), { permanent });
-					}
-					cached = { at: Date.now(), session: fresh };
-				}
-				// Only `ended` is final; any other status without `stream` means "not live right now".
-				if (fresh.status === 'ended') return { kind: 'ended', reason: sessionEndReason(fresh) };
-				if (fresh.stream) {
-					// A token is used once per GET: the next attempt asks again.
-					cached = { at: 0, session: fresh };
-					lastStream = fresh.stream;
-					return { kind: 'live', endpoint: fresh.stream };
-				}
-				if (lastStream && tokenValidFor(lastStream) > TOKEN_MARGIN_MS) {
-					const endpoint = lastStream;
-					lastStream = null; // once: if it fails, wait for a fresh one
-					return { kind: 'live', endpoint };
-				}
-				return { kind: 'waiting' };
-			},
+			resolveEndpoint: () => endpoints.resolve(),
 			onEvent: (event) => this.onEvent(active, event),
 			onReconnected: (info) => {
 				if (this.options.emitReconnects && this.options.emitAs === 'event') {
@@ -306,7 +239,7 @@ export class SessionListener {
 						sessionId: context.sessionId,
 						attempts: info.attempts,
 						downtimeMs: Math.round(info.downtimeMs),
-						receivedAt: new Date().toISOString(),
+						receivedAt: this.receivedAt(),
 						note: 'The stream was interrupted; events spoken during the gap may be missing.',
 					});
 				}
@@ -318,7 +251,7 @@ export class SessionListener {
 			context,
 			created,
 			ended: false,
-			startedAt: new Date(),
+			startedAt: new Date(this.clock.now()),
 			turns: [],
 			client,
 			batch: [],
@@ -349,7 +282,7 @@ export class SessionListener {
 
 	/** Emit As batch: the open batch becomes one execution. */
 	private flushBatch(active: ActiveSession, reason: BatchReason): void {
-		if (active.batchTimer) clearTimeout(active.batchTimer);
+		if (active.batchTimer) this.clock.clearTimeout(active.batchTimer);
 		active.batchTimer = null;
 		if (active.batch.length === 0) return;
 		const items = active.batch;
@@ -385,11 +318,11 @@ export class SessionListener {
 		// The end is reported once, by onEnded, whichever way the session ended.
 		if (event.type === 'session.ended') return;
 		if (!isSelected(event, selection)) return;
-		const item = eventItem(event, active.context, new Date(), selection.includeRaw);
+		const item = eventItem(event, active.context, this.receivedAt(), selection.includeRaw);
 		if (emitAs === 'batch') {
 			active.batch.push(item);
 			if (active.batch.length >= this.options.batch.maxEvents) this.flushBatch(active, 'size');
-			else active.batchTimer ??= setTimeout(() => this.flushBatch(active, 'interval'), this.options.batch.maxWaitMs);
+			else active.batchTimer ??= this.clock.setTimeout(() => this.flushBatch(active, 'interval'), this.options.batch.maxWaitMs);
 			return;
 		}
 		this.emit(active.context.sessionId, item);
@@ -399,7 +332,7 @@ export class SessionListener {
 		if (this.closed || active !== this.active || active.ended) return;
 		active.ended = true;
 		const reason = endReason ?? STREAM_CLOSED_REASON;
-		const now = new Date();
+		const now = new Date(this.clock.now());
 		if (this.options.emitAs === 'batch') this.flushBatch(active, 'end');
 		const stats = this.streamStats(active);
 		const sessionId = active.context.sessionId;
@@ -416,6 +349,7 @@ export class SessionListener {
 	/** For a managed number that takes call after call: a new session once the last one ended. */
 	private async createNext(): Promise<void> {
 		let lastError: unknown;
+		const backoff = new Backoff(CREATE_NEXT_BACKOFF);
 		for (let attempt = 0; attempt < CREATE_NEXT_ATTEMPTS && !this.closed; attempt++) {
 			try {
 				const session = await this.options.api.create(this.aborter.signal);
@@ -427,10 +361,7 @@ export class SessionListener {
 				return;
 			} catch (error) {
 				lastError = error;
-				await new Promise<void>((resolve) => {
-					this.retryWait = { timer: setTimeout(resolve, 1000 * 2 ** attempt), resolve };
-				});
-				this.retryWait = null;
+				await sleep(this.clock, backoff.next(), this.aborter.signal);
 			}
 		}
 		if (!this.closed) {
@@ -454,18 +385,4 @@ function finalsOf(item: EventItem): FinalRef[] {
 	if (item.event === 'session.batch' && Array.isArray(item.items)) return (item.items as EventItem[]).flatMap(finalsOf);
 	if (item.event === 'session.transcript' && Array.isArray(item.turns)) return item.turns as FinalRef[];
 	return [];
-}
-
-/** Milliseconds the stream token has left; 0 when its expiry is unknown. */
-function tokenValidFor(stream: NonNullable<SessionResponse['stream']>): number {
-	const expires = stream.expires_at ? Date.parse(stream.expires_at) : NaN;
-	return Number.isFinite(expires) ? expires - Date.now() : 0;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(message)), ms);
-	});
-	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -5,7 +5,7 @@ import { resolveIdempotencyKey } from '../Kallglot/shared/idempotency';
 import { RateLimitPacer } from '../shared/rateLimit';
 import { kallglotApiRequest, type KallglotRequest, type RetryPolicy } from '../shared/transport';
 import { paths, sessionResponse, type SessionResponse } from '../shared/wire';
-import { RateLimitWait, SessionApiError, type SessionApi } from './listener';
+import { RateLimitWait, SessionApiError, type SessionApi } from './sessionErrors';
 
 /**
  * A token fetch runs within the stream client's 10 s connect timeout: only short waits happen

@@ -37,20 +37,11 @@ export function completeTranslation(
 	return { language: other, text: translation.text };
 }
 
-// A busy stream delivers many events within one millisecond: they share one ISO string.
-let lastMs = NaN;
-let lastIso = '';
-function isoString(date: Date): string {
-	const ms = date.getTime();
-	if (ms !== lastMs) {
-		lastIso = date.toISOString();
-		lastMs = ms;
-	}
-	return lastIso;
-}
+/** `receivedAt` as items carry it; a string is taken as already formatted (the live trigger's cache). */
+const isoString = (receivedAt: Date | string): string => (typeof receivedAt === 'string' ? receivedAt : receivedAt.toISOString());
 
 /** The keys every event item has; fields that do not apply stay null. */
-export function itemBase(event: string, session: SessionContext, receivedAt: Date) {
+export function itemBase(event: string, session: SessionContext, receivedAt: Date | string) {
 	return {
 		event,
 		sessionId: session.sessionId,
@@ -65,7 +56,7 @@ export function itemBase(event: string, session: SessionContext, receivedAt: Dat
 }
 
 /** The item of one final utterance (`event` names where it came from). */
-export function turnItem(event: string, turn: Turn, session: SessionContext, receivedAt: Date): EventItem {
+export function turnItem(event: string, turn: Turn, session: SessionContext, receivedAt: Date | string): EventItem {
 	// itemBase's keys in itemBase's order, then timestamp: one object per event on the hot path.
 	return {
 		event,

@@ -3,10 +3,13 @@
  *
  * Every JSON name that crosses the network lives in this module: request bodies, response
  * fields we read, error envelopes and stream frames. Several names are the project's reading of
- * Kallglot's docs (tagged [ours] in the API contract); keeping them here makes a correction one
+ * Kallglot's docs where they leave a name open (marked [ours] below); keeping them here makes a correction one
  * edit. Nothing in this module imports n8n, so the stream client can use it too.
  */
 import { z } from 'zod';
+
+import { commaList } from './commaList';
+import { translationWire } from './wire/stream';
 
 // ---------------------------------------------------------------------------------------------
 // Shared value rules
@@ -139,7 +142,7 @@ export const createSessionInput = z
 				message: 'is required when the mode is AI Agent: choose the agent that handles the call',
 			});
 		}
-		// Translation modes take no agent; the voice help desk may name one (contract §5.1).
+		// Translation modes take no agent; the voice help desk may name one (Kallglot's session-create docs).
 		const takesAgent = input.mode === 'ai_agent' || input.mode === 'help_chat_voice';
 		if (!takesAgent && input.aiAgent) {
 			ctx.addIssue({
@@ -244,10 +247,9 @@ export const paths = {
 	dial: (id: string) => `/sessions/${encodeURIComponent(id)}/dial`,
 	transcript: (id: string) => `/sessions/${encodeURIComponent(id)}/transcript`,
 	agents: '/agents',
-	agent: (id: string) => `/agents/${encodeURIComponent(id)}`,
 } as const;
 
-/** API key scopes (contract §2): a key without the scope an endpoint needs gets 403 insufficient_permissions. */
+/** API key scopes: a key without the scope an endpoint needs gets 403 insufficient_permissions. */
 export const SCOPES = ['sessions:read', 'sessions:write', 'recordings:read', 'analysis:read'] as const;
 export type KallglotScope = (typeof SCOPES)[number];
 
@@ -308,83 +310,14 @@ export const errorEnvelope = z.object({
 export type KallglotError = z.infer<typeof errorEnvelope>['error'];
 
 // ---------------------------------------------------------------------------------------------
-// Stream frames (contract §6)
+// Stream frames: one table in wire/stream.ts
 
-/** The only audio format the stream takes (contract §6): μ-law, 8 kHz, mono, 100–200 ms per frame. */
-export const STREAM_AUDIO = { encoding: 'mulaw', sampleRateHz: 8000, minChunkMs: 100, maxChunkMs: 200 } as const;
+export * from './wire/stream';
 
-export interface AudioInputChunk {
-	sequence: number;
-	/** Offset of the chunk's first sample from the start of the audio. */
-	timestampMs: number;
-	speaker: 'customer' | 'agent';
-	/** μ-law bytes. */
-	payload: Uint8Array;
-}
+// ---------------------------------------------------------------------------------------------
+// Transcripts
 
-export const clientFrames = {
-	ping: () => JSON.stringify({ type: 'ping' }),
-	end: () => JSON.stringify({ type: 'session.end' }),
-	audioInput: (chunk: AudioInputChunk) =>
-		JSON.stringify({
-			type: 'audio.input',
-			sequence: chunk.sequence,
-			timestamp_ms: chunk.timestampMs,
-			speaker: chunk.speaker,
-			audio: {
-				encoding: STREAM_AUDIO.encoding,
-				sample_rate_hz: STREAM_AUDIO.sampleRateHz,
-				payload: Buffer.from(chunk.payload.buffer, chunk.payload.byteOffset, chunk.payload.byteLength).toString('base64'),
-			},
-		}),
-};
-
-/** The query parameter that carries the stream token: redact it wherever a URL is shown. */
-export const STREAM_TOKEN_PARAM = 'token';
-
-export function streamUrl(url: string, token: string): string {
-	const u = new URL(url);
-	u.searchParams.set(STREAM_TOKEN_PARAM, token);
-	return u.toString();
-}
-
-const translationWire = z
-	.union([
-		z.object({ language: z.string().nullish(), text: z.string() }).passthrough(),
-		z.string(),
-	])
-	.nullish();
-
-const frameSchemas = {
-	'session.ready': z.object({ session_id: z.string().optional() }).passthrough(),
-	'transcript.partial': z
-		.object({
-			speaker: z.string(),
-			text: z.string(),
-			language: z.string().nullish(),
-			sequence: z.number().int().nullish(),
-		})
-		.passthrough(),
-	'transcript.final': z
-		.object({
-			speaker: z.string(),
-			text: z.string(),
-			language: z.string().nullish(),
-			sequence: z.number().int().nullish(),
-			timestamp: z.string().nullish(),
-			translation: translationWire,
-		})
-		.passthrough(),
-	pong: z.object({ session_id: z.string().optional() }).passthrough(),
-	'session.error': z
-		.object({ code: z.string().nullish(), message: z.string().nullish() })
-		.passthrough(),
-	'session.ended': z
-		.object({ session_id: z.string().optional(), reason: z.string().nullish() })
-		.passthrough(),
-};
-
-/** GET /v1/sessions/{id}/transcript (contract §5.2): the fields read from it. */
+/** GET /v1/sessions/{id}/transcript: the fields read from it. */
 export const transcriptResponse = z
 	.object({
 		status: z.string().nullish(),
@@ -408,231 +341,8 @@ export const transcriptResponse = z
 	.passthrough();
 export type TranscriptResponse = z.infer<typeof transcriptResponse>;
 
-export interface Translation {
-	language: string | null;
-	text: string;
-}
-
-/** A server frame in our own vocabulary. `raw` is the frame as received. */
-export type StreamEvent =
-	| { type: 'session.ready'; sessionId: string | null; raw: Record<string, unknown> }
-	| {
-			type: 'transcript.partial';
-			speaker: string;
-			text: string;
-			language: string | null;
-			sequence: number | null;
-			raw: Record<string, unknown>;
-	  }
-	| {
-			type: 'transcript.final';
-			speaker: string;
-			text: string;
-			language: string | null;
-			sequence: number | null;
-			timestamp: string | null;
-			translation: Translation | null;
-			raw: Record<string, unknown>;
-	  }
-	| { type: 'pong'; raw: Record<string, unknown> }
-	| { type: 'session.error'; code: string | null; message: string | null; raw: Record<string, unknown> }
-	| { type: 'session.ended'; sessionId: string | null; reason: string | null; raw: Record<string, unknown> }
-	| { type: 'unknown'; wireType: string; raw: Record<string, unknown> };
-
-export type StreamEventType = StreamEvent['type'];
-
-export type FrameProblem = 'invalid_json' | 'schema';
-
-export type ParsedFrame =
-	| { ok: true; event: StreamEvent }
-	| { ok: false; problem: FrameProblem; detail: string };
-
-export function normalizeTranslation(value: z.infer<typeof translationWire>): Translation | null {
-	if (value === null || value === undefined) return null;
-	if (typeof value === 'string') return value === '' ? null : { language: null, text: value };
-	return { language: value.language ?? null, text: value.text };
-}
-
-/** Reads the envelope every frame shares; `raw` is the frame, or why it is not one. */
-function readFrame(text: string): { raw: Record<string, unknown>; type: string } | ParsedFrame {
-	let json: unknown;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		return { ok: false, problem: 'invalid_json', detail: 'frame is not valid JSON' };
-	}
-	if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-		return { ok: false, problem: 'schema', detail: 'frame is not a JSON object' };
-	}
-	const raw = json as Record<string, unknown>;
-	if (typeof raw.type !== 'string' || raw.type === '') {
-		return { ok: false, problem: 'schema', detail: 'frame has no "type"' };
-	}
-	return { raw, type: raw.type };
-}
-
-/** The union of the fields the frame schemas check (each optional: which are set depends on the type). */
-interface FrameFields {
-	session_id?: string;
-	speaker: string;
-	text: string;
-	language?: string | null;
-	sequence?: number | null;
-	timestamp?: string | null;
-	translation?: z.infer<typeof translationWire>;
-	code?: string | null;
-	message?: string | null;
-	reason?: string | null;
-}
-
-/** The schema's verdict on a known frame type (the reference; also the source of every `detail`). */
-function schemaEvent(type: keyof typeof frameSchemas, raw: Record<string, unknown>): ParsedFrame {
-	const parsed = frameSchemas[type].safeParse(raw);
-	if (!parsed.success) {
-		const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
-		return { ok: false, problem: 'schema', detail: `${type} frame has invalid fields: ${[...new Set(fields)].join(', ')}` };
-	}
-	// Each case reads only fields its own schema has just checked.
-	const f = parsed.data as FrameFields;
-	switch (type) {
-		case 'session.ready':
-			return { ok: true, event: { type, sessionId: f.session_id ?? null, raw } };
-		case 'transcript.partial':
-			return {
-				ok: true,
-				event: { type, speaker: f.speaker, text: f.text, language: f.language ?? null, sequence: f.sequence ?? null, raw },
-			};
-		case 'transcript.final':
-			return {
-				ok: true,
-				event: {
-					type,
-					speaker: f.speaker,
-					text: f.text,
-					language: f.language ?? null,
-					sequence: f.sequence ?? null,
-					timestamp: f.timestamp ?? null,
-					translation: normalizeTranslation(f.translation),
-					raw,
-				},
-			};
-		case 'pong':
-			return { ok: true, event: { type, raw } };
-		case 'session.error':
-			return { ok: true, event: { type, code: f.code ?? null, message: f.message ?? null, raw } };
-		default:
-			return { ok: true, event: { type: 'session.ended', sessionId: f.session_id ?? null, reason: f.reason ?? null, raw } };
-	}
-}
-
-// The hot path: the same rules as frameSchemas, hand-written, without zod's per-frame copies.
-// A frame they do not accept goes to the schema, which has the last word and explains what is
-// wrong; test/stream/frames.test.ts holds the two to the same verdicts.
-const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
-const isNullishString = (v: unknown): v is string | null | undefined => v === undefined || v === null || typeof v === 'string';
-const isNullishInt = (v: unknown): v is number | null | undefined =>
-	v === undefined || v === null || (typeof v === 'number' && Number.isInteger(v));
-
-/** translationWire, normalized; undefined when the value breaks the rule. */
-function fastTranslation(value: unknown): Translation | null | undefined {
-	if (value === undefined || value === null) return null;
-	if (typeof value === 'string') return value === '' ? null : { language: null, text: value };
-	if (typeof value !== 'object' || Array.isArray(value)) return undefined;
-	const { language, text } = value as Record<string, unknown>;
-	if (typeof text !== 'string' || !isNullishString(language)) return undefined;
-	return { language: (language as string | null | undefined) ?? null, text };
-}
-
-/** The event when the frame passes its type's rules, else null (the schema decides). */
-function fastEvent(type: keyof typeof frameSchemas, raw: Record<string, unknown>): StreamEvent | null {
-	switch (type) {
-		case 'transcript.final': {
-			const { speaker, text, language, sequence, timestamp } = raw;
-			if (typeof speaker !== 'string' || typeof text !== 'string') return null;
-			if (!isNullishString(language) || !isNullishInt(sequence) || !isNullishString(timestamp)) return null;
-			const translation = fastTranslation(raw.translation);
-			if (translation === undefined) return null;
-			return {
-				type,
-				speaker,
-				text,
-				language: language ?? null,
-				sequence: sequence ?? null,
-				timestamp: timestamp ?? null,
-				translation,
-				raw,
-			};
-		}
-		case 'transcript.partial': {
-			const { speaker, text, language, sequence } = raw;
-			if (typeof speaker !== 'string' || typeof text !== 'string') return null;
-			if (!isNullishString(language) || !isNullishInt(sequence)) return null;
-			return { type, speaker, text, language: language ?? null, sequence: sequence ?? null, raw };
-		}
-		case 'session.ready':
-			return isOptionalString(raw.session_id) ? { type, sessionId: raw.session_id ?? null, raw } : null;
-		case 'pong':
-			return isOptionalString(raw.session_id) ? { type, raw } : null;
-		case 'session.error':
-			return isNullishString(raw.code) && isNullishString(raw.message)
-				? { type, code: raw.code ?? null, message: raw.message ?? null, raw }
-				: null;
-		case 'session.ended':
-			return isOptionalString(raw.session_id) && isNullishString(raw.reason)
-				? { type, sessionId: raw.session_id ?? null, reason: raw.reason ?? null, raw }
-				: null;
-	}
-}
-
-const isKnownType = (type: string): type is keyof typeof frameSchemas => Object.hasOwn(frameSchemas, type);
-
-/**
- * Parses one text frame. Never throws: a bad frame comes back as a problem the caller counts.
- * `detail` says what was wrong without quoting the frame (it may hold a caller's words).
- */
-export function parseServerFrame(text: string): ParsedFrame {
-	const frame = readFrame(text);
-	if ('ok' in frame) return frame;
-	const { raw, type } = frame;
-	if (!isKnownType(type)) return { ok: true, event: { type: 'unknown', wireType: type, raw } };
-	const event = fastEvent(type, raw);
-	return event ? { ok: true, event } : schemaEvent(type, raw);
-}
-
-/** @internal parseServerFrame by the zod schemas alone: the reference the hot path is tested against. */
-export function parseServerFrameBySchema(text: string): ParsedFrame {
-	const frame = readFrame(text);
-	if ('ok' in frame) return frame;
-	const { raw, type } = frame;
-	if (!isKnownType(type)) return { ok: true, event: { type: 'unknown', wireType: type, raw } };
-	return schemaEvent(type, raw);
-}
-
-/** A final's sequence number, or a string for every other kind of identity. */
-export type EventIdentity = number | string;
-
-/**
- * What makes two frames "the same event", so a frame replayed after a reconnect is emitted once.
- * Finals are unique per utterance sequence; partials of one utterance share the sequence, so
- * their text is part of the identity. Frames without a sequence fall back to their content.
- */
-export function eventIdentity(event: StreamEvent): EventIdentity | null {
-	switch (event.type) {
-		case 'transcript.final':
-			// The bare number (no string to build and hash per frame): no other identity is a number.
-			return event.sequence !== null ? event.sequence : `final:${event.speaker}:${event.text}`;
-		case 'transcript.partial':
-			return `partial:${event.sequence ?? ''}:${event.speaker}:${event.text}`;
-		case 'session.ended':
-			return 'ended';
-		default:
-			// Ready, pong and errors may legitimately repeat on each connection.
-			return null;
-	}
-}
-
 // ---------------------------------------------------------------------------------------------
-// Recordings and analyses (contract §5.2; issue 7)
+// Recordings and analyses
 
 export const recordingId = z
 	.string()
@@ -649,7 +359,7 @@ export const ANALYSIS_STATUSES = ['processing', 'completed', 'failed'] as const;
 export const ANALYSIS_INCLUDES = ['summary', 'sentiment', 'compliance', 'keywords', 'performance'] as const;
 export type AnalysisInclude = (typeof ANALYSIS_INCLUDES)[number];
 
-/** Error codes the recording audio endpoint answers with [ours: ISSUE7-CONTRACT]. */
+/** Error codes the recording audio endpoint answers with [ours: the docs name the cases, not the codes]. */
 export const recordingErrorCodes = {
 	notReady: 'recording_not_ready',
 	consentRequired: 'recording_consent_required',
@@ -670,7 +380,7 @@ export const createAnalysisInput = z.object({
 	// An expression (or an AI tool call) may give "summary, sentiment" instead of a list.
 	include: z
 		.preprocess(
-			(value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+			(value) => (typeof value === 'string' ? commaList(value) : value),
 			z.array(z.enum(ANALYSIS_INCLUDES)),
 		)
 		.optional(),
@@ -728,7 +438,7 @@ export const analysisResponse = z
 	})
 	.passthrough();
 export type AnalysisResponse = z.infer<typeof analysisResponse>;
-// Webhook deliveries (contract §7; envelope and data per ISSUE7-CONTRACT)
+// Webhook deliveries (envelope and data as Kallglot's webhook docs describe them)
 
 export const WEBHOOK_EVENT_TYPES = [
 	'session.created',

@@ -161,7 +161,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: main + 2 workers`, () => {
     expect([...sandbox.sessions.keys()].filter((id) => !before.has(id))).toEqual([sessionId]);
 
     await timed('scripted call', () => sandbox.play(sessionId, { intervalMs: 30, endWhenDone: true }));
-    const executions = await timed('9 executions', () => main.waitForExecutions(wf.id, 9, { timeoutMs: 120_000 }));
+    await timed('9 executions', () => main.waitForExecutions(wf.id, 9, { timeoutMs: 120_000 }));
     // Nothing more arrives (no duplicate of a final or of session.ended).
     await new Promise((r) => setTimeout(r, 3000));
     const all = await main.listExecutions({ workflowId: wf.id, includeData: true, limit: 100 });

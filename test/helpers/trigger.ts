@@ -7,6 +7,7 @@ import './engine';
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
 import { TriggerContext } from 'n8n-core';
+import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import type {
 	ICredentialDataDecryptedObject,
 	IDataObject,
@@ -18,7 +19,8 @@ import type {
 } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
-import { KallglotTrigger } from '../../nodes/KallglotTrigger/KallglotTrigger.node';
+import { KallglotTrigger, startTrigger } from '../../nodes/KallglotTrigger/KallglotTrigger.node';
+import type { Clock } from '../../nodes/shared/clock';
 import { additionalDataFor, PACKAGE, TestNodeTypes } from './engine';
 
 export const logLines: string[] = [];
@@ -34,6 +36,10 @@ const capturingLogger = {
 };
 // Nodes reach n8n's logger through the DI container; this one records every line.
 Container.set(Logger, capturingLogger as unknown as Logger);
+// Every TriggerContext gets n8n-core's SSH tunnel manager from the container, which arms a 60 s
+// cleanup interval and clears it only on shutdown: shut it down after each file, so the suite
+// leaves no open handle behind (jest runs without forceExit).
+afterAll(() => Container.get(SSHClientsManager).onShutdown());
 
 export interface ActiveTrigger {
 	items: IDataObject[];
@@ -41,7 +47,7 @@ export interface ActiveTrigger {
 	emits: number;
 	/** Each execution's item, in the order emit() was called. */
 	executions: IDataObject[];
-	/** When each execution was emitted (Date.now()), in the same order. */
+	/** When each execution was emitted (the trigger's clock), in the same order. */
 	emittedAt: number[];
 	/** Executions emitted whose donePromise has not been settled yet. */
 	running: number;
@@ -65,6 +71,8 @@ export interface TriggerOptions {
 	staticData?: IDataObject;
 	/** Whether an execution finishes (its donePromise resolves) right after it was emitted; default true. */
 	autoFinish?: boolean;
+	/** The trigger's clock (a FakeClock); default n8n's way in, trigger() on the system clock. */
+	clock?: Clock;
 }
 
 async function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
@@ -107,7 +115,7 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 	const autoFinish = options.autoFinish ?? true;
 	const emit = (data: INodeExecutionData[][], _response?: unknown, done?: IDeferredPromise<IRun>) => {
 		emits++;
-		emittedAt.push(Date.now());
+		emittedAt.push(options.clock ? options.clock.now() : Date.now());
 		for (const item of data[0]) items.push(item.json);
 		executions.push(data[0][0]?.json);
 		if (!done) return;
@@ -126,7 +134,7 @@ export async function activateTrigger(options: TriggerOptions): Promise<ActiveTr
 		emit,
 		(error: Error) => errors.push(error),
 	);
-	const response = await trigger.trigger.call(context);
+	const response = options.clock ? await startTrigger.call(context, options.clock) : await trigger.trigger.call(context);
 	return {
 		items,
 		get emits() {

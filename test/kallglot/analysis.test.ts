@@ -199,7 +199,7 @@ describe('validation sends nothing', () => {
 	test.each([
 		[{ operation: 'create', sessionId: 'anl_1' }, /Invalid Session ID "anl_1": must be a session id starting with sess_/],
 		[{ operation: 'create', sessionId: 'sess_1', include: ['summary', 'mood'] }, /Invalid Include › 1 "mood"/],
-		[{ operation: 'create', sessionId: 'sess_1', profile: '  ' }, /Invalid Profile "  ": must not be empty/],
+		[{ operation: 'create', sessionId: 'sess_1', profile: '  ' }, /Invalid Profile " {2}": must not be empty/],
 		[{ operation: 'create', sessionId: 'sess_1', waitForCompletion: true, maxWaitSeconds: 0 }, /Invalid Max Wait 0: must be between 1 and 900 seconds/],
 		[{ operation: 'create', sessionId: 'sess_1', waitForCompletion: true, maxWaitSeconds: 5000 }, /Invalid Max Wait 5000/],
 		[{ operation: 'get', analysisId: 'rec_1' }, /Invalid Analysis ID "rec_1": must be an analysis id starting with anl_/],

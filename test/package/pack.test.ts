@@ -6,7 +6,7 @@
  * the host n8n provides. Run after `npm run build` (npm test does).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +21,7 @@ interface PackageJson {
 	dependencies: Record<string, string>;
 	n8n: { nodes: string[]; credentials: string[] };
 }
-const PACKAGE_JSON = require(join(ROOT, 'package.json')) as PackageJson;
+const PACKAGE_JSON = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 
 const ALLOWED: RegExp[] = [
 	/^package\.json$/,

@@ -11,7 +11,7 @@ describe('EmittedFinals', () => {
 		const emitted = new EmittedFinals({}, 20, 200);
 		for (let sequence = 1; sequence <= 1000; sequence++) {
 			expect(emitted.has('sess_a', final(sequence))).toBe(false);
-			emitted.record('sess_a', [final(sequence)]);
+			emitted.record('sess_a', [final(sequence)], sequence);
 			expect(emitted.has('sess_a', final(sequence))).toBe(true);
 		}
 		expect([1, 500, 801, 1000].map((s) => emitted.has('sess_a', final(s)))).toEqual([true, true, true, true]);
@@ -20,7 +20,7 @@ describe('EmittedFinals', () => {
 
 	it('a sequence past the highest recorded is new; one recorded is not; finals without a sequence by content', () => {
 		const emitted = new EmittedFinals({});
-		emitted.record('sess_a', [final(5), final(null, 'hola')]);
+		emitted.record('sess_a', [final(5), final(null, 'hola')], 0);
 		expect(emitted.has('sess_a', final(6))).toBe(false);
 		expect(emitted.has('sess_a', final(5))).toBe(true);
 		expect(emitted.has('sess_a', final(null, 'hola'))).toBe(true);

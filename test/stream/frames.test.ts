@@ -3,7 +3,7 @@
  * for every frame type and a wide spread of good and bad field values, both give the same
  * verdict — the same event, or the same problem with the same detail.
  */
-import { parseServerFrame, parseServerFrameBySchema } from '../../nodes/shared/wire';
+import { FRAME_TYPES, STREAM_FRAMES, parseServerFrame, parseServerFrameBySchema } from '../../nodes/shared/wire';
 
 /** Values a field may carry on the wire (JSON has no undefined: `undefined` means "absent"). */
 const VALUES: unknown[] = [undefined, null, '', 'customer', 'es', 0, 7, -3, 1.5, 1e21, true, false, [], ['x'], {}, { text: 'x' }];
@@ -20,39 +20,16 @@ const TRANSLATIONS: unknown[] = [
 	[{ text: 'Hello' }],
 ];
 
-const FIELDS: Record<string, Record<string, unknown[]>> = {
-	'transcript.final': {
-		speaker: VALUES,
-		text: VALUES,
-		language: VALUES,
-		sequence: VALUES,
-		timestamp: VALUES,
-		translation: TRANSLATIONS,
-	},
-	'transcript.partial': { speaker: VALUES, text: VALUES, language: VALUES, sequence: VALUES },
-	'session.ready': { session_id: VALUES },
-	pong: { session_id: VALUES },
-	'session.error': { code: VALUES, message: VALUES },
-	'session.ended': { session_id: VALUES, reason: VALUES },
-};
+/** Every field of each frame type's schema, through every value (from the frame table). */
+const FIELDS: Record<string, Record<string, unknown[]>> = Object.fromEntries(
+	FRAME_TYPES.map((type) => [
+		type,
+		Object.fromEntries(Object.keys(STREAM_FRAMES[type].schema.shape).map((field) => [field, field === 'translation' ? TRANSLATIONS : VALUES])),
+	]),
+);
 
-/** A valid frame of each type, the base every variation starts from. */
-const VALID: Record<string, Record<string, unknown>> = {
-	'transcript.final': {
-		type: 'transcript.final',
-		speaker: 'customer',
-		text: 'Hola',
-		language: 'es',
-		sequence: 3,
-		timestamp: '2026-12-01T20:00:00.000Z',
-		translation: { language: 'en', text: 'Hello' },
-	},
-	'transcript.partial': { type: 'transcript.partial', speaker: 'agent', text: 'Buen', language: 'es', sequence: 4 },
-	'session.ready': { type: 'session.ready', session_id: 'sess_1' },
-	pong: { type: 'pong', session_id: 'sess_1' },
-	'session.error': { type: 'session.error', code: 'invalid_audio_format', message: 'bad audio' },
-	'session.ended': { type: 'session.ended', session_id: 'sess_1', reason: 'explicit_end' },
-};
+/** A valid frame of each type (the table's example), the base every variation starts from. */
+const VALID: Record<string, Record<string, unknown>> = Object.fromEntries(FRAME_TYPES.map((type) => [type, STREAM_FRAMES[type].example]));
 
 /** Deterministic pseudo-random numbers, so a failure reproduces. */
 function random(seed: number) {
@@ -96,6 +73,22 @@ function frames(): string[] {
 	);
 	return out;
 }
+
+describe('the frame table', () => {
+	it('each example is valid and parses to its own type, the same way on both paths', () => {
+		for (const type of FRAME_TYPES) {
+			const text = JSON.stringify(STREAM_FRAMES[type].example);
+			expect(parseServerFrame(text)).toMatchObject({ ok: true, event: { type } });
+			expect(parseServerFrame(text)).toStrictEqual(parseServerFrameBySchema(text));
+		}
+	});
+
+	it('a type outside the table is passed on as unknown, never as another event', () => {
+		for (const type of ['session.end', 'session.ending', 'transcript.summary', 'constructor', 'hasOwnProperty']) {
+			expect(parseServerFrame(JSON.stringify({ type, reason: 'x' }))).toMatchObject({ ok: true, event: { type: 'unknown', wireType: type } });
+		}
+	});
+});
 
 describe('parseServerFrame hot path', () => {
 	const corpus = frames();

@@ -12,6 +12,7 @@ import {
 } from '../../nodes/shared/stream/client';
 import type { StreamClientError } from '../../nodes/shared/stream/errors';
 import type { StreamEvent } from '../../nodes/shared/wire';
+import { systemClock } from '../../nodes/shared/clock';
 
 export interface SessionBody {
 	id: string;
@@ -84,10 +85,12 @@ export function recordingClient(
 	rec: Recorder,
 	options: Partial<StreamClientOptions> & Pick<StreamClientOptions, 'resolveEndpoint'>,
 ): KallglotStreamClient {
-	const at = () => Date.now();
+	const clock = options.clock ?? systemClock;
+	const at = () => clock.now();
 	const logAt = (level: string) => (msg: string) => rec.logs.push({ level, msg, at: at() });
 	return new KallglotStreamClient({
 		...FAST,
+		clock: systemClock,
 		onEvent: (e) => {
 			rec.calls.push({ name: 'onEvent', at: at() });
 			rec.events.push(e);

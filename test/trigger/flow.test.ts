@@ -2,12 +2,14 @@
  * Execution flow control (order, parallelism, bounded queue with coalescing, batches) and the
  * memory of emitted finals that outlives the trigger instance (workflow static data).
  */
+import { systemClock } from '../../nodes/shared/clock';
 import type { IDataObject } from 'n8n-workflow';
 import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';
 import { EMITTED_MAX_RECENT, EMITTED_MAX_SESSIONS, EmittedFinals } from '../../nodes/shared/stream/emitted';
 import { ExecutionQueue } from '../../nodes/KallglotTrigger/flow';
 import type { EventItem } from '../../nodes/KallglotTrigger/items';
-import { activateTrigger, waitFor } from '../helpers/trigger';
+import { activateTrigger, logLines, waitFor } from '../helpers/trigger';
+import { FakeClock } from '../helpers/clock';
 import { createSessionId, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
@@ -17,7 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const createSession = () => createSessionId(sandbox);
 
-async function listen(sessionId: string, extra: Record<string, unknown> = {}, more: { staticData?: IDataObject; autoFinish?: boolean } = {}) {
+async function listen(sessionId: string, extra: Record<string, unknown> = {}, more: { staticData?: IDataObject; autoFinish?: boolean; clock?: FakeClock } = {}) {
 	return track(await activateTrigger({ parameters: { sessionSource: 'existing', sessionId, ...extra } as never, credentials: credentials(), ...more }));
 }
 
@@ -92,6 +94,7 @@ describe('after the bound was passed, the queue catches up in batches until it h
 		const ends: (() => void)[] = [];
 		const logs: string[] = [];
 		const queue = new ExecutionQueue({
+			clock: systemClock,
 			concurrency: 1,
 			maxQueued,
 			start: ({ item }) => {
@@ -170,11 +173,20 @@ describe('Emit As One Item per Batch', () => {
 		expect(t.executions).toHaveLength(4);
 	});
 
-	test('a batch that does not fill up is emitted after the interval', async () => {
+	test('a batch that does not fill up is emitted exactly Batch Interval after its first event (fake clock)', async () => {
 		const id = await createSession();
-		const t = await listen(id, { emitAs: 'batch', batchSize: 50, batchSeconds: 1 });
+		const clock = new FakeClock();
+		// Keepalive beyond what the test moves the clock.
+		const t = await listen(id, { emitAs: 'batch', batchSize: 50, batchSeconds: 10, options: { pingIntervalSeconds: 3600 } }, { clock });
 		await sandbox.sendFinals(id, { count: 2 });
-		const [batch] = await t.waitForItems(1, 10_000);
+		// A frame after the finals that the client logs: once it is logged, both finals are in the batch.
+		sandbox.sendFrame(id, { type: 'test.marker' });
+		await waitFor(() => (logLines.some((l) => l.includes('unknown event type "test.marker"')) ? true : undefined), 10_000, 'the marker');
+		await clock.advance(9_999);
+		expect(t.emits).toBe(0);
+		await clock.advance(1);
+		expect(t.emits).toBe(1);
+		const [batch] = t.items;
 		expect(batch).toMatchObject({ event: 'session.batch', reason: 'interval', itemCount: 2, turnCount: 2 });
 		expect(sequencesOf([batch])).toEqual([1, 2]);
 	});
@@ -226,7 +238,7 @@ describe('the memory of emitted finals outlives the instance', () => {
 		const store = new EmittedFinals(data);
 		for (let s = 0; s < EMITTED_MAX_SESSIONS + 5; s++) {
 			for (let q = 1; q <= EMITTED_MAX_RECENT + 50; q += 50) {
-				store.record(`sess_${s}`, Array.from({ length: 50 }, (_, k) => ({ sequence: q + k, speaker: 'agent', text: 't' })));
+				store.record(`sess_${s}`, Array.from({ length: 50 }, (_, k) => ({ sequence: q + k, speaker: 'agent', text: 't' })), s * 1000 + q);
 			}
 		}
 		const memory = data.emitted as Record<string, { w: number; r: unknown[] }>;

@@ -2,6 +2,7 @@ import { TriggerCloseError } from 'n8n-workflow';
 
 import type { KallglotSandbox } from '../../sandbox';
 import { activateTrigger, logLines, waitFor } from '../helpers/trigger';
+import { FakeClock } from '../helpers/clock';
 import { createSessionId, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
@@ -10,12 +11,13 @@ const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl })
 const lastSession = () => [...sandbox.sessions.keys()].at(-1) as string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function listen(parameters: Record<string, unknown>, mode: 'trigger' | 'manual' = 'trigger') {
+async function listen(parameters: Record<string, unknown>, mode: 'trigger' | 'manual' = 'trigger', clock?: FakeClock) {
 	return track(
 		await activateTrigger({
 			parameters: { sessionSource: 'create', mode: 'bidirectional_translation', ...parameters } as never,
 			credentials: credentials(),
 			mode,
+			clock,
 		}),
 	);
 }
@@ -123,18 +125,28 @@ describe('the stream survives the network', () => {
 		expect(items.filter((i) => i.event === 'session.ended').map((i) => i.sessionId)).toEqual([first, second]);
 	});
 
-	test('deactivate while the next session cannot be created: close is prompt and nothing is retried after it', async () => {
-		const t = await listen({ afterSessionEnds: 'createNext' });
-		sandbox.injectFault({ method: 'POST', path: '/v1/sessions', status: 503, times: 100 });
+	test('the next session cannot be created: tries again 1 s, then 2 s later (fake clock); deactivating during a wait ends it at once, nothing after', async () => {
+		const clock = new FakeClock();
+		// Keepalive beyond what the test moves the clock: the only waits are the listener's.
+		const t = await listen({ afterSessionEnds: 'createNext', options: { pingIntervalSeconds: 3600 } }, 'trigger', clock);
+		sandbox.injectFault({ method: 'POST', path: '/v1/sessions', status: 400, code: 'invalid_request', times: 100 });
 		sandbox.endSession(lastSession());
-		const creates = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/sessions').length;
-		await waitFor(() => (creates() >= 2 ? true : undefined), 5000, 'the next-session attempts');
-		const started = Date.now();
+		// After the one that created the first session.
+		const creates = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path === '/v1/sessions').length - 1;
+		/** The listener waits before its next attempt: a timer of exactly `ms` on its clock. */
+		const waiting = (ms: number) => (clock.delays.includes(ms) ? true : undefined);
+		await waitFor(() => waiting(1000), 10_000, 'the wait after the first attempt');
+		expect(creates()).toBe(1);
+		await clock.advance(999);
+		expect(creates()).toBe(1);
+		await clock.advance(1);
+		await waitFor(() => waiting(2000), 10_000, 'the wait after the second attempt');
+		expect(creates()).toBe(2);
+		// Close during the wait: it returns without the clock moving, and leaves no timer behind.
 		await t.close();
-		expect(Date.now() - started).toBeLessThan(4000);
-		const after = creates();
-		await sleep(2500);
-		expect(creates()).toBeLessThanOrEqual(after + 1); // at most the request already in flight
+		expect(clock.pending).toBe(0);
+		await clock.advance(60_000);
+		expect(creates()).toBe(2);
 		expect(t.errors).toHaveLength(0);
 	});
 

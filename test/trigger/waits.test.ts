@@ -9,12 +9,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { KallglotSandbox } from '../../sandbox';
-import { EXECUTION_WAIT_CAP_MS, ExecutionQueue, queueDefaults } from '../../nodes/KallglotTrigger/flow';
+import { EXECUTION_WAIT_CAP_MS, ExecutionQueue } from '../../nodes/KallglotTrigger/flow';
 import type { EventItem } from '../../nodes/KallglotTrigger/items';
 import { SESSION_CACHE_MS } from '../../nodes/KallglotTrigger/listener';
 import { baseDelay, backoffDelay } from '../../nodes/shared/stream/backoff';
 import { KallglotStreamClient, WAIT_POLL } from '../../nodes/shared/stream';
 import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
+import { FakeClock } from '../helpers/clock';
 
 const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
 /** Timers may fire a millisecond before Date.now() says they are due. */
@@ -37,11 +38,16 @@ async function createSession(sb: KallglotSandbox): Promise<string> {
 	return ((await response.json()) as { id: string }).id;
 }
 
-async function listen(sb: KallglotSandbox, sessionId: string, more: { autoFinish?: boolean } = {}): Promise<ActiveTrigger> {
+async function listen(
+	sb: KallglotSandbox,
+	sessionId: string,
+	more: { autoFinish?: boolean; clock?: FakeClock; options?: Record<string, unknown> } = {},
+): Promise<ActiveTrigger> {
+	const { options, ...rest } = more;
 	const t = await activateTrigger({
-		parameters: { sessionSource: 'existing', sessionId } as never,
+		parameters: { sessionSource: 'existing', sessionId, ...(options ? { options } : {}) } as never,
 		credentials: { apiKey: sb.apiKey, baseUrl: sb.baseUrl },
-		...more,
+		...rest,
 	});
 	triggers.push(t);
 	return t;
@@ -52,19 +58,17 @@ describe('an execution that never reports its end holds the queue for at most 10
 		const minutes = Number(/holds the queue for at most (\d+) minutes/.exec(readme)?.[1]);
 		expect(minutes).toBe(10);
 		expect(EXECUTION_WAIT_CAP_MS).toBe(minutes * 60_000);
-		expect(queueDefaults.waitCapMs).toBe(EXECUTION_WAIT_CAP_MS);
 	});
 
 	describe('the queue itself (fake clock: the real 10 minutes)', () => {
-		beforeEach(() => jest.useFakeTimers());
-		afterEach(() => jest.useRealTimers());
-
 		const item = (n: number): EventItem => ({ event: 'transcript.final', sequence: n });
 
 		test('a stuck execution lets the next start after exactly the default cap, not before; close leaves no timer', async () => {
 			const started: number[] = [];
 			const logs: string[] = [];
+			const clock = new FakeClock();
 			const queue = new ExecutionQueue({
+				clock,
 				concurrency: 1,
 				maxQueued: 100,
 				start: (entry) => {
@@ -76,41 +80,50 @@ describe('an execution that never reports its end holds the queue for at most 10
 			expect(queue.waitCapMs).toBe(EXECUTION_WAIT_CAP_MS);
 			for (let n = 1; n <= 3; n++) queue.push({ sessionId: 's', item: item(n) });
 			expect(started).toEqual([1]);
-			await jest.advanceTimersByTimeAsync(EXECUTION_WAIT_CAP_MS - 1);
+			await clock.advance(EXECUTION_WAIT_CAP_MS - 1);
 			expect(started).toEqual([1]);
-			await jest.advanceTimersByTimeAsync(1);
+			await clock.advance(1);
 			expect(started).toEqual([1, 2]); // in order, still one at a time
 			expect(logs).toEqual(['an execution has not finished after 10 minutes: starting the next one']);
-			await jest.advanceTimersByTimeAsync(EXECUTION_WAIT_CAP_MS);
+			await clock.advance(EXECUTION_WAIT_CAP_MS);
 			expect(started).toEqual([1, 2, 3]);
-			expect(jest.getTimerCount()).toBe(1); // the third one's cap
+			expect(clock.delays).toEqual([EXECUTION_WAIT_CAP_MS]); // the third one's cap
 			queue.close();
-			expect(jest.getTimerCount()).toBe(0);
+			await clock.advance(0);
+			expect(clock.pending).toBe(0);
+			expect(logs).toHaveLength(2);
 		});
 	});
 
-	describe('in the trigger (real TriggerContext, sandbox; the cap shortened to 800 ms)', () => {
-		const CAP_MS = 800;
-		beforeEach(() => {
-			queueDefaults.waitCapMs = CAP_MS;
-		});
-		afterEach(() => {
-			queueDefaults.waitCapMs = EXECUTION_WAIT_CAP_MS;
-		});
-
-		test('executions whose donePromise never settles: each next one starts a cap later, in order, one at a time; a late end starts nothing extra', async () => {
+	describe('in the trigger (real TriggerContext and sandbox, the trigger on a fake clock)', () => {
+		test('executions whose donePromise never settles: each next one starts exactly 10 minutes later, in order, one at a time; a late end starts nothing extra', async () => {
 			sandbox = await KallglotSandbox.start();
+			const clock = new FakeClock();
 			const id = await createSession(sandbox);
-			const t = await listen(sandbox, id, { autoFinish: false });
+			// Keepalive far beyond the minutes this test moves the clock: no ping, no watchdog.
+			const t = await listen(sandbox, id, { autoFinish: false, clock, options: { pingIntervalSeconds: 3600 } });
+			const linesBefore = logLines.length;
 			await sandbox.sendFinals(id, { count: 3, endWhenDone: true });
-			await waitFor(() => (t.emits === 2 ? true : undefined), 10_000, 'the second execution');
+			// The client logs the end once it has handed everything before it to the queue.
+			await waitFor(() => (logLines.slice(linesBefore).some((l) => l.includes('session ended')) ? true : undefined), 10_000, 'the end');
+			expect(t.emits).toBe(1);
+			await clock.advance(EXECUTION_WAIT_CAP_MS - 1);
+			expect(t.emits).toBe(1);
+			await clock.advance(1);
+			expect(t.emits).toBe(2);
 			// The first one ends late, while the second still runs: the third must still wait a full cap.
 			expect(t.finish(1)).toBe(1);
-			await waitFor(() => (t.emits === 4 ? true : undefined), 10_000, 'every execution');
+			await clock.advance(EXECUTION_WAIT_CAP_MS - 1);
+			expect(t.emits).toBe(2);
+			await clock.advance(1);
+			expect(t.emits).toBe(3);
+			await clock.advance(EXECUTION_WAIT_CAP_MS);
+			expect(t.emits).toBe(4);
 			expect(t.executions.map((e) => e.sequence ?? e.event)).toEqual([1, 2, 3, 'session.ended']);
 			const gaps = t.emittedAt.slice(1).map((at, k) => at - t.emittedAt[k]);
-			for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(CAP_MS - EARLY_MS);
-			expect(logLines.filter((l) => l.includes(`an execution has not finished after ${CAP_MS} ms: starting the next one`))).toHaveLength(3);
+			expect(gaps).toEqual([EXECUTION_WAIT_CAP_MS, EXECUTION_WAIT_CAP_MS, EXECUTION_WAIT_CAP_MS]);
+			const capped = logLines.slice(linesBefore).filter((l) => l.includes('an execution has not finished after 10 minutes: starting the next one'));
+			expect(capped).toHaveLength(3);
 			expect(t.errors).toHaveLength(0);
 		});
 	});
@@ -131,15 +144,15 @@ describe('a session that is not live yet is polled every 1 s, doubling to 15 s',
 		}
 	});
 
-	describe('the stream client’s default schedule (fake clock)', () => {
-		beforeEach(() => jest.useFakeTimers());
-		afterEach(() => jest.useRealTimers());
-
-		test('asks again 1 s, 2 s, 4 s, 8 s, then every 15 s (±20 %), and never stops while waiting', async () => {
+	describe('the stream client’s default schedule (fake clock, jitter at its midpoint)', () => {
+		test('asks again exactly 1 s, 2 s, 4 s, 8 s, then every 15 s, and never stops while waiting', async () => {
+			const clock = new FakeClock();
 			const asked: number[] = [];
 			const client = new KallglotStreamClient({
+				clock,
+				random: () => 0.5,
 				resolveEndpoint: async () => {
-					asked.push(Date.now());
+					asked.push(clock.now());
 					return { kind: 'waiting' };
 				},
 				onEvent: () => undefined,
@@ -147,17 +160,32 @@ describe('a session that is not live yet is polled every 1 s, doubling to 15 s',
 			});
 			try {
 				await expect(client.start()).resolves.toBe('waiting');
-				while (asked.length < 12) await jest.advanceTimersByTimeAsync(250);
+				while (asked.length < 9) await clock.fireNext();
 				expect(client.state).toBe('waiting');
 				const gaps = asked.slice(1).map((at, k) => at - asked[k]);
-				gaps.forEach((gap, k) => {
-					const base = baseDelay(k + 1, WAIT_POLL);
-					expect(gap).toBeGreaterThanOrEqual(base * 0.8 - 1);
-					// +250: the clock advances in steps of 250 ms
-					expect(gap).toBeLessThanOrEqual(Math.min(15_000, base * 1.2) + 250);
-				});
-				expect(gaps.slice(4).every((gap) => gap >= 12_000)).toBe(true); // at the 15 s ceiling
+				expect(gaps).toEqual([1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000]);
+				expect(client.diagnostics().timers).toEqual(['poll']);
 			} finally {
+				await client.close();
+			}
+			expect(clock.pending).toBe(0);
+		});
+
+		test('the jitter spreads each wait over ±20 % of its step', async () => {
+			for (const r of [0, 0.9999]) {
+				const clock = new FakeClock();
+				const asked: number[] = [];
+				const client = new KallglotStreamClient({
+					clock,
+					random: () => r,
+					resolveEndpoint: async () => (asked.push(clock.now()), { kind: 'waiting' }),
+					onEvent: () => undefined,
+				});
+				await client.start();
+				while (asked.length < 6) await clock.fireNext();
+				const gaps = asked.slice(1).map((at, k) => at - asked[k]);
+				const factor = r === 0 ? 0.8 : 1.2;
+				expect(gaps).toEqual([1000, 2000, 4000, 8000, 15000].map((base) => Math.min(15000, Math.round(base * factor))));
 				await client.close();
 			}
 		});

@@ -11,6 +11,7 @@
 import { KallglotStreamClient, type EndpointResult, type StreamClientError, type ReconnectOptions, type StreamEndpoint, type StreamLogger } from '../stream';
 import { clientFrames, type StreamEvent, type Translation } from '../wire';
 import { CHUNK_MS, slotChunks, slotCount } from './chunks';
+import { systemClock } from '../clock';
 import type { Clock } from './clock';
 import type { PreparedAudio } from './prepare';
 
@@ -163,6 +164,9 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 	};
 
 	const client = new KallglotStreamClient({
+		// The stream's own timers (keepalive, reconnect backoff) run on the system clock; the pacing
+		// and waits above run on the uploader's injected clock.
+		clock: systemClock,
 		resolveEndpoint: async (attempt) => (attempt === 0 ? { kind: 'live', endpoint: plan.endpoint } : await plan.refreshEndpoint()),
 		onEvent,
 		onReconnected: ({ downtimeMs }) => {

@@ -1,5 +1,5 @@
 /**
- * KallglotStreamClient: keeps one Kallglot session stream (contract §6) open and turns its frames
+ * KallglotStreamClient: keeps one Kallglot session stream (a WebSocket to session.stream.url) open and turns its frames
  * into StreamEvents.
  *
  * - Every connection attempt asks `resolveEndpoint` for a fresh URL + token (tokens expire five
@@ -14,114 +14,35 @@
  * - One listener of each kind per socket; a socket's listeners are removed before the next socket
  *   is created. No socket callback throws, user callbacks that throw are caught and logged.
  * - Every log line and error message passes through redactSecrets (plus the literal tokens seen).
+ * - Time comes from the injected clock: every wait and timeout here is a named timer on it.
  *
  * Plain TypeScript: no n8n import, so it can be tested and reasoned about alone.
  */
-// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- the stream is a WebSocket (contract §6) and ws is its client: a stated exception that keeps the package self-hosted only
-import WebSocket, { type RawData } from 'ws';
-import { clientFrames, eventIdentity, parseServerFrame, streamUrl, type StreamEvent } from '../wire';
+import { clientFrames, eventIdentity, streamUrl } from '../wire';
 import { redactLiterals, redactSecrets, redactUrl } from '../redact';
-import { Backoff, type BackoffPolicy } from './backoff';
+import type { Clock } from '../clock';
+import { Backoff } from './backoff';
 import { RecentIdentities } from './dedupe';
 import { StreamClientError, describeError, handshakeError } from './errors';
+import { decodeMessage } from './frameData';
+import {
+	FIRST_RETRY_MAX_MS,
+	STABLE_AFTER_MS,
+	WAIT_POLL,
+	type EndpointResult,
+	type StreamClientOptions,
+	type StreamClientState,
+	type StreamClientStats,
+	type StreamLogger,
+} from './options';
+import type { StreamProblemKind } from './problems';
+import { NamedTimers } from './timers';
+import { RetiringSockets, WebSocket, openStreamSocket, type RawData } from './socket';
 
-export interface StreamEndpoint {
-	/** session.stream.url */
-	url: string;
-	/** session.stream.token */
-	token: string;
-}
+export * from './options';
+export * from './problems';
 
-/**
- * What resolveEndpoint found: a stream to connect to; the session has ended (with the reason
- * Kallglot reports, when it reports one); or the session is not live yet (no `stream` while it is
- * not active, contract §5.2): the client asks again later, and that wait is no failed attempt.
- */
-export type EndpointResult =
-	| { kind: 'live'; endpoint: StreamEndpoint }
-	| { kind: 'ended'; reason?: string | null }
-	/** `retryAfterMs`: ask again no sooner than this (a 429's Retry-After). */
-	| { kind: 'waiting'; retryAfterMs?: number };
-
-/** While the session is not live, resolveEndpoint is asked again after 1 s, doubling to 15 s. */
-export const WAIT_POLL: Readonly<BackoffPolicy> = Object.freeze({ initialDelayMs: 1000, maxDelayMs: 15000, multiplier: 2, jitter: 0.2 });
-
-export const PROBLEM_KINDS = ['invalid_json', 'schema', 'oversized', 'binary'] as const;
-export type StreamProblemKind = (typeof PROBLEM_KINDS)[number];
-
-export interface StreamProblem {
-	kind: StreamProblemKind;
-	/** How many frames of this kind were skipped so far (this one included). */
-	count: number;
-	/** What was wrong; never the frame's content. */
-	detail: string;
-}
-
-export interface StreamLogger {
-	debug(msg: string): void;
-	info(msg: string): void;
-	warn(msg: string): void;
-	error(msg: string): void;
-}
-
-/** A connection that got session.ready and stayed up this long was a success. */
-export const STABLE_AFTER_MS = 5000;
-/** The first retry after a successful connection waits at most this long (uniform from 0). */
-export const FIRST_RETRY_MAX_MS = 250;
-
-export interface ReconnectOptions extends Partial<BackoffPolicy> {
-	/** Consecutive failed attempts before giving up; default 10. */
-	maxAttempts?: number;
-	/** A connection up this long after session.ready resets the attempt counter; default STABLE_AFTER_MS. */
-	stableAfterMs?: number;
-}
-
-export interface StreamClientOptions {
-	/**
-	 * Called before EVERY connection attempt, so each attempt gets a fresh token. `attempt` is 0
-	 * for the first connection (start) and 1, 2, … for the consecutive reconnect attempts. An
-	 * error whose `permanent === true` stops reconnecting (onGiveUp).
-	 */
-	resolveEndpoint(attempt: number): Promise<EndpointResult>;
-	/** Every parsed, de-duplicated event except pong. */
-	onEvent(event: StreamEvent): void;
-	/** Each bad frame; never carries frame content. */
-	onProblem?(p: StreamProblem): void;
-	onReconnected?(info: { attempts: number; downtimeMs: number }): void;
-	/** The session ended (session.ended frame, resolveEndpoint → ended, or handshake 404/410 while reconnecting). The client stops. */
-	onEnded?(reason: string | null): void;
-	/** Retry budget spent, or a permanent failure, after the first connection was made. The client stops. */
-	onGiveUp?(error: StreamClientError): void;
-	/** Every message passes through redactSecrets. */
-	log?: StreamLogger;
-	/** Default 15000; a stream silent (no pong, no frame) for 2 intervals is dead. */
-	pingIntervalMs?: number;
-	/** Default 256 KiB; bigger frames are skipped and counted. */
-	maxFrameBytes?: number;
-	/** Default 10000: limit for resolveEndpoint, then again for handshake + session.ready. */
-	connectTimeoutMs?: number;
-	reconnect?: ReconnectOptions;
-	/** Default 10000 identities remembered. */
-	dedupeWindow?: number;
-	/** How often to ask again while the session is not live; default WAIT_POLL. */
-	waitPoll?: Partial<BackoffPolicy>;
-	/** The agent to open `url` with (a proxy tunnel, see shared/proxy.ts); undefined: direct. */
-	agentFor?(url: string): WebSocket.ClientOptions['agent'];
-}
-
-export type StreamClientState = 'idle' | 'connecting' | 'waiting' | 'open' | 'backoff' | 'ended' | 'closed';
-
-export interface StreamClientStats {
-	framesReceived: number;
-	eventsEmitted: number;
-	duplicatesDropped: number;
-	problems: Record<StreamProblemKind, number>;
-	unknownEvents: number;
-	reconnects: number;
-	pingsSent: number;
-}
-
-type TimerName = 'connect' | 'ping' | 'watchdog' | 'backoff' | 'stable' | 'poll';
+type TimerName = 'connect' | 'ping' | 'watchdog' | 'watchdog-recheck' | 'backoff' | 'stable' | 'poll';
 
 interface Attempt {
 	number: number;
@@ -133,17 +54,9 @@ interface Attempt {
 	waiting?(): void;
 }
 
-interface RetiringSocket {
-	/** Resolves once the socket emitted 'close'. */
-	closed: Promise<void>;
-	/** Terminates now (idempotent). */
-	force(): void;
-}
-
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const LOG_PREFIX = 'Kallglot stream: ';
-const noop = () => undefined;
 
 function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
 	if (value === undefined) return fallback;
@@ -153,20 +66,9 @@ function positive(name: string, value: number | undefined, fallback: number, int
 	return value;
 }
 
-function byteLength(data: RawData): number {
-	if (Buffer.isBuffer(data)) return data.length;
-	if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-	return data.byteLength;
-}
-
-function toText(data: RawData): string {
-	if (Buffer.isBuffer(data)) return data.toString('utf8');
-	if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-	return Buffer.from(data).toString('utf8');
-}
-
 export class KallglotStreamClient {
 	private readonly options: StreamClientOptions;
+	private readonly clock: Clock;
 	private readonly pingIntervalMs: number;
 	private readonly maxFrameBytes: number;
 	private readonly hardMaxPayload: number;
@@ -176,6 +78,8 @@ export class KallglotStreamClient {
 	private readonly backoff: Backoff;
 	private readonly dedupe: RecentIdentities;
 	private readonly poll: Backoff;
+	private readonly timers: NamedTimers<TimerName>;
+	private readonly retiring: RetiringSockets;
 	/** The reason resolveEndpoint reported with `ended`, for onEnded. */
 	private endedReason: string | null = null;
 
@@ -196,9 +100,6 @@ export class KallglotStreamClient {
 	private closePromise: Promise<void> | null = null;
 	/** Set by close(): from then on no callback (and no log line) fires. */
 	private closed = false;
-	private readonly timers = new Map<TimerName, NodeJS.Timeout>();
-	private watchdogRecheck: NodeJS.Immediate | null = null;
-	private readonly retiring = new Set<RetiringSocket>();
 	/** Tokens handed out by resolveEndpoint (most recent few), redacted literally from every message. */
 	private readonly secrets: string[] = [];
 	private readonly loggedProblems = new Set<StreamProblemKind>();
@@ -213,7 +114,9 @@ export class KallglotStreamClient {
 	constructor(options: StreamClientOptions) {
 		if (typeof options?.resolveEndpoint !== 'function') throw new TypeError('resolveEndpoint must be a function');
 		if (typeof options.onEvent !== 'function') throw new TypeError('onEvent must be a function');
+		if (typeof options.clock?.setTimeout !== 'function') throw new TypeError('clock must be a Clock');
 		this.options = options;
+		this.clock = options.clock;
 		this.pingIntervalMs = positive('pingIntervalMs', options.pingIntervalMs, 15000);
 		this.maxFrameBytes = positive('maxFrameBytes', options.maxFrameBytes, 256 * KiB, true);
 		this.hardMaxPayload = Math.max(16 * this.maxFrameBytes, 16 * MiB);
@@ -221,9 +124,12 @@ export class KallglotStreamClient {
 		const reconnect = options.reconnect ?? {};
 		this.maxAttempts = positive('reconnect.maxAttempts', reconnect.maxAttempts, 10, true);
 		this.stableAfterMs = positive('reconnect.stableAfterMs', reconnect.stableAfterMs, STABLE_AFTER_MS);
-		this.backoff = new Backoff({ firstDelayMs: FIRST_RETRY_MAX_MS, ...reconnect });
+		const random = options.random ?? Math.random;
+		this.backoff = new Backoff({ firstDelayMs: FIRST_RETRY_MAX_MS, ...reconnect }, random);
 		this.dedupe = new RecentIdentities(positive('dedupeWindow', options.dedupeWindow, 10000, true));
-		this.poll = new Backoff({ ...WAIT_POLL, ...options.waitPoll });
+		this.poll = new Backoff({ ...WAIT_POLL, ...options.waitPoll }, random);
+		this.timers = new NamedTimers(this.clock, (fn) => this.guard(fn));
+		this.retiring = new RetiringSockets(this.clock);
 	}
 
 	get state(): StreamClientState {
@@ -257,7 +163,7 @@ export class KallglotStreamClient {
 				waiting: () => resolve('waiting'),
 				failed: (error) => {
 					if (!this.closed) {
-						this.stopTimers();
+						this.timers.clearAll();
 						this._state = error.kind === 'ended' ? 'ended' : 'closed';
 					}
 					this.log('warn', `could not connect: ${error.message}`);
@@ -278,15 +184,9 @@ export class KallglotStreamClient {
 		this.log('debug', 'closing');
 		this.closed = true;
 		this._state = 'closed';
-		this.stopTimers();
-		const socket = this.socket;
-		this.socket = null;
-		if (this.attempt) {
-			this.attempt.socket = null; // retired below, gracefully when it is already open
-			this.failAttempt(this.attempt, new StreamClientError('closed', 'Kallglot stream client was closed'));
-		}
-		if (socket) this.retire(socket, true, timeoutMs);
-		this.closePromise = this.drainRetiring(timeoutMs);
+		this.detach(true, timeoutMs);
+		if (this.attempt) this.failAttempt(this.attempt, new StreamClientError('closed', 'Kallglot stream client was closed'));
+		this.closePromise = this.retiring.drain(timeoutMs);
 		return this.closePromise;
 	}
 
@@ -315,10 +215,10 @@ export class KallglotStreamClient {
 	 * @internal For tests and diagnostics: the timers currently armed, the listener counts of the
 	 * current socket and the number of sockets still closing.
 	 */
-	diagnostics(): { timers: Array<TimerName | 'watchdog-recheck'>; socketListeners: Record<string, number> | null; retiringSockets: number } {
+	diagnostics(): { timers: TimerName[]; socketListeners: Record<string, number> | null; retiringSockets: number } {
 		const socket = this.socket;
 		return {
-			timers: [...this.timers.keys(), ...(this.watchdogRecheck ? ['watchdog-recheck' as const] : [])],
+			timers: this.timers.names(),
 			socketListeners: socket
 				? Object.fromEntries(socket.eventNames().map((name) => [String(name), socket.listenerCount(name)]))
 				: null,
@@ -333,7 +233,7 @@ export class KallglotStreamClient {
 		const attempt: Attempt = { number, socket: null, done: false, ...handlers };
 		this.attempt = attempt;
 		this._state = 'connecting';
-		this.setTimer('connect', this.connectTimeoutMs, () =>
+		this.timers.set('connect', this.connectTimeoutMs, () =>
 			this.failAttempt(
 				attempt,
 				new StreamClientError('timeout', `resolving the stream endpoint took longer than ${this.connectTimeoutMs} ms`),
@@ -362,7 +262,7 @@ export class KallglotStreamClient {
 
 	private onEndpoint(attempt: Attempt, result: EndpointResult): void {
 		if (attempt.done) return;
-		this.clearTimer('connect');
+		this.timers.clear('connect');
 		if (result?.kind === 'ended') {
 			this.endedReason = result.reason ?? null;
 			this.failAttempt(attempt, new StreamClientError('ended', 'the Kallglot session has ended'));
@@ -401,7 +301,7 @@ export class KallglotStreamClient {
 		try {
 			// maxPayload is only a memory-safety cap: frames above maxFrameBytes are skipped by us,
 			// because ws closes the whole connection when maxPayload is exceeded.
-			socket = new WebSocket(url, { maxPayload: this.hardMaxPayload, agent: this.options.agentFor?.(url) });
+			socket = openStreamSocket(url, this.hardMaxPayload, this.options.agentFor?.(url));
 		} catch (error) {
 			this.failAttempt(attempt, new StreamClientError('network', this.redact(`could not open the stream: ${describeError(error)}`)));
 			return;
@@ -409,7 +309,7 @@ export class KallglotStreamClient {
 		attempt.socket = socket;
 		this.socket = socket;
 		this.log('debug', `connecting to ${this.redact(redactUrl(url))} (attempt ${attempt.number})`);
-		this.setTimer('connect', this.connectTimeoutMs, () =>
+		this.timers.set('connect', this.connectTimeoutMs, () =>
 			this.failAttempt(
 				attempt,
 				new StreamClientError('timeout', `no stream handshake and session.ready within ${this.connectTimeoutMs} ms`),
@@ -431,7 +331,7 @@ export class KallglotStreamClient {
 
 	private onOpen(socket: WebSocket, attempt: Attempt): void {
 		if (socket !== this.socket || attempt.done) return;
-		this.lastActivity = performance.now();
+		this.lastActivity = this.clock.now();
 		// A ping right away: its pong is a first frame even if the server sends no session.ready.
 		this.sendPing(socket);
 	}
@@ -440,7 +340,7 @@ export class KallglotStreamClient {
 	private waitForLive(attempt: Attempt, retryAfterMs = 0): void {
 		attempt.done = true;
 		if (this.attempt === attempt) this.attempt = null;
-		this.clearTimer('connect');
+		this.timers.clear('connect');
 		this._state = 'waiting';
 		const firstWait = this.poll.attempts === 0;
 		const delay = Math.max(this.poll.next(), Number.isFinite(retryAfterMs) ? retryAfterMs : 0);
@@ -450,19 +350,17 @@ export class KallglotStreamClient {
 			? { opened: () => this.log('info', 'connected: the session is live'), failed: (error) => this.reconnectFailed(error) }
 			: { opened: attempt.opened, failed: attempt.failed };
 		if (attempt.waiting) this.callback('start', () => attempt.waiting?.());
-		this.setTimer('poll', delay, () => this.connect(attempt.number, handlers));
+		this.timers.set('poll', delay, () => this.connect(attempt.number, handlers));
 	}
 
 	private succeedAttempt(attempt: Attempt): void {
 		attempt.done = true;
 		this.attempt = null;
 		this.poll.reset();
-		this.clearTimer('connect');
+		this.timers.clear('connect');
 		this._state = 'open';
-		this.lastActivity = performance.now();
-		this.setInterval('ping', this.pingIntervalMs, () => {
-			if (this.socket) this.sendPing(this.socket);
-		});
+		this.lastActivity = this.clock.now();
+		this.armPing();
 		this.armWatchdog(2 * this.pingIntervalMs);
 		attempt.opened();
 	}
@@ -470,7 +368,7 @@ export class KallglotStreamClient {
 	/** session.ready on the current connection: once it has lasted stableAfterMs, it was a success. */
 	private onReady(): void {
 		if (this.timers.has('stable') || this.connectionStable) return;
-		this.setTimer('stable', this.stableAfterMs, () => {
+		this.timers.set('stable', this.stableAfterMs, () => {
 			this.connectionStable = true;
 			if (this.backoff.attempts > 0) this.log('debug', `connection up for ${this.stableAfterMs} ms: attempt counter and backoff reset`);
 			this.backoff.reset();
@@ -481,12 +379,8 @@ export class KallglotStreamClient {
 		if (attempt.done) return;
 		attempt.done = true;
 		if (this.attempt === attempt) this.attempt = null;
-		this.clearTimer('connect');
-		const socket = attempt.socket;
-		if (socket) {
-			if (this.socket === socket) this.socket = null;
-			this.retire(socket, false);
-		}
+		if (attempt.socket && attempt.socket === this.socket) this.detach(false);
+		else this.timers.clear('connect');
 		attempt.failed(error);
 	}
 
@@ -495,37 +389,22 @@ export class KallglotStreamClient {
 
 	private onMessage(socket: WebSocket, attempt: Attempt, data: RawData, isBinary: boolean): void {
 		if (socket !== this.socket || this.closed) return;
-		this.lastActivity = performance.now();
+		this.lastActivity = this.clock.now();
 		this.counters.framesReceived++;
 		if (!attempt.done) {
 			this.succeedAttempt(attempt);
 			if (socket !== this.socket || this.closed) return;
 		}
 
-		const size = byteLength(data);
-		if (isBinary) {
-			this.problem('binary', `binary frame of ${size} bytes (only JSON text frames are expected)`);
+		const decoded = decodeMessage(data, isBinary, this.maxFrameBytes);
+		if (!decoded.ok) {
+			this.problem(decoded.problem, decoded.detail);
 			return;
 		}
-		if (size > this.maxFrameBytes) {
-			this.problem('oversized', `frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
-			return;
-		}
-		const parsed = parseServerFrame(toText(data));
-		if (!parsed.ok) {
-			this.problem(parsed.problem, parsed.detail);
-			return;
-		}
-		const event = parsed.event;
+		const event = decoded.event;
 		if (event.type === 'session.ready') this.onReady();
 		if (event.type === 'pong') return;
-		if (event.type === 'unknown') {
-			this.counters.unknownEvents++;
-			if (!this.loggedUnknownTypes.has(event.wireType) && this.loggedUnknownTypes.size < 50) {
-				this.loggedUnknownTypes.add(event.wireType);
-				this.log('debug', `unknown event type "${event.wireType.slice(0, 64)}" passed through`);
-			}
-		}
+		if (event.type === 'unknown') this.countUnknown(event.wireType);
 		const identity = eventIdentity(event);
 		if (identity !== null && this.dedupe.checkAndRemember(identity)) {
 			this.counters.duplicatesDropped++;
@@ -533,7 +412,15 @@ export class KallglotStreamClient {
 			this.counters.eventsEmitted++;
 			this.callback('onEvent', () => this.options.onEvent(event));
 		}
-		if (event.type === 'session.ended' && !this.closed) this.end(event.reason, socket);
+		if (event.type === 'session.ended' && !this.closed) this.end(event.reason);
+	}
+
+	private countUnknown(wireType: string): void {
+		this.counters.unknownEvents++;
+		if (!this.loggedUnknownTypes.has(wireType) && this.loggedUnknownTypes.size < 50) {
+			this.loggedUnknownTypes.add(wireType);
+			this.log('debug', `unknown event type "${wireType.slice(0, 64)}" passed through`);
+		}
 	}
 
 	private onSocketError(socket: WebSocket, attempt: Attempt, error: Error): void {
@@ -563,6 +450,13 @@ export class KallglotStreamClient {
 	// -------------------------------------------------------------------------------------------
 	// Keepalive
 
+	private armPing(): void {
+		this.timers.set('ping', this.pingIntervalMs, () => {
+			if (this.socket) this.sendPing(this.socket);
+			this.armPing();
+		});
+	}
+
 	private sendPing(socket: WebSocket): void {
 		if (socket.readyState !== WebSocket.OPEN) return;
 		try {
@@ -574,25 +468,23 @@ export class KallglotStreamClient {
 	}
 
 	private armWatchdog(ms: number): void {
-		this.setTimer('watchdog', Math.max(1, Math.ceil(ms)), () => {
+		this.timers.set('watchdog', Math.max(1, Math.ceil(ms)), () => {
 			if (this._state !== 'open' || !this.socket) return;
 			const limit = 2 * this.pingIntervalMs;
-			const idle = performance.now() - this.lastActivity;
+			const idle = this.clock.now() - this.lastActivity;
 			if (idle < limit) {
 				this.armWatchdog(limit - idle);
 				return;
 			}
 			// Timers run before I/O in the event loop: after a stall (a busy n8n main process), frames
-			// may be waiting in the socket. Let one I/O phase pass before declaring the stream dead.
-			this.watchdogRecheck = setImmediate(() =>
-				this.guard(() => {
-					this.watchdogRecheck = null;
-					if (this._state !== 'open' || !this.socket) return;
-					const stillIdle = performance.now() - this.lastActivity;
-					if (stillIdle >= limit) this.connectionLost(`no frame and no pong for ${Math.round(stillIdle)} ms (keepalive)`);
-					else this.armWatchdog(limit - stillIdle);
-				}),
-			);
+			// may be waiting in the socket. A timer armed now fires in the next loop iteration, after
+			// its I/O phase: only then is the stream declared dead.
+			this.timers.set('watchdog-recheck', 0, () => {
+				if (this._state !== 'open' || !this.socket) return;
+				const stillIdle = this.clock.now() - this.lastActivity;
+				if (stillIdle >= limit) this.connectionLost(`no frame and no pong for ${Math.round(stillIdle)} ms (keepalive)`);
+				else this.armWatchdog(limit - stillIdle);
+			});
 		});
 	}
 
@@ -605,13 +497,10 @@ export class KallglotStreamClient {
 
 	private connectionLost(reason: string): void {
 		if (this.isStopped()) return;
-		const socket = this.socket;
-		this.socket = null;
-		this.stopTimers();
-		if (socket) this.retire(socket, false);
+		this.detach(false);
 		this.log('warn', `connection lost: ${reason}; reconnecting`);
 		this.lastFailure = new StreamClientError('network', `connection lost: ${reason}`);
-		this.lostAt = performance.now();
+		this.lostAt = this.clock.now();
 		this.outageAttempts = 0;
 		this.connectionStable = false;
 		this.scheduleReconnect();
@@ -628,7 +517,7 @@ export class KallglotStreamClient {
 		this.outageAttempts++;
 		this._state = 'backoff';
 		this.log('debug', `reconnect attempt ${number} of ${this.maxAttempts} in ${delay} ms`);
-		this.setTimer('backoff', delay, () =>
+		this.timers.set('backoff', delay, () =>
 			this.connect(number, {
 				opened: () => this.reconnected(),
 				failed: (error) => this.reconnectFailed(error),
@@ -638,7 +527,7 @@ export class KallglotStreamClient {
 
 	private reconnected(): void {
 		this.counters.reconnects++;
-		const info = { attempts: this.outageAttempts, downtimeMs: Math.round(performance.now() - this.lostAt) };
+		const info = { attempts: this.outageAttempts, downtimeMs: Math.round(this.clock.now() - this.lostAt) };
 		this.log('info', `reconnected after ${info.attempts} attempt(s), ${info.downtimeMs} ms without a stream`);
 		this.callback('onReconnected', () => this.options.onReconnected?.(info));
 	}
@@ -647,7 +536,7 @@ export class KallglotStreamClient {
 		if (this.isStopped()) return;
 		this.lastFailure = error;
 		if (error.kind === 'ended' || error.kind === 'not_found') {
-			this.end(this.endedReason, null, error.message);
+			this.end(this.endedReason, error.message);
 			return;
 		}
 		if (error.permanent) {
@@ -659,16 +548,12 @@ export class KallglotStreamClient {
 	}
 
 	/** The session ended: stop for good (no retry) and tell the owner once. */
-	private end(reason: string | null, socket: WebSocket | null, why?: string): void {
+	private end(reason: string | null, why?: string): void {
 		if (this.isStopped()) return;
 		this._state = 'ended';
-		this.stopTimers();
+		this.timers.clearAll();
 		if (this.attempt) this.failAttempt(this.attempt, new StreamClientError('ended', 'the Kallglot session has ended'));
-		const current = socket ?? this.socket;
-		if (current) {
-			if (this.socket === current) this.socket = null;
-			this.retire(current, true, 2000);
-		}
+		this.detach(true);
 		this.log('info', `session ended${reason ? ` (${reason})` : why ? `: ${why}` : ''}; the stream is closed`);
 		this.callback('onEnded', () => this.options.onEnded?.(reason));
 	}
@@ -676,10 +561,7 @@ export class KallglotStreamClient {
 	private giveUp(error?: StreamClientError): void {
 		if (this.isStopped()) return;
 		this._state = 'closed';
-		this.stopTimers();
-		const socket = this.socket;
-		this.socket = null;
-		if (socket) this.retire(socket, false);
+		this.detach(false);
 		const last = error ?? this.lastFailure;
 		const attempts = this.backoff.attempts;
 		const failure = new StreamClientError(
@@ -694,94 +576,18 @@ export class KallglotStreamClient {
 	}
 
 	// -------------------------------------------------------------------------------------------
-	// Sockets, timers, problems, callbacks, logging
+	// Sockets, problems, callbacks, logging
 
 	/**
-	 * Takes a socket out of service: removes all its listeners (one no-op 'error' listener stays
-	 * until 'close', so a late ws error cannot crash the process), then closes it with 1000
-	 * (graceful, with a terminate after `timeoutMs`) or terminates it.
+	 * Takes the current socket out of service: stops every timer (they all belong to the current
+	 * connection or the wait before the next), then retires the socket, gracefully (close 1000,
+	 * terminated after `timeoutMs`) or at once.
 	 */
-	private retire(socket: WebSocket, graceful: boolean, timeoutMs = 2000): void {
-		socket.removeAllListeners();
-		if (socket.readyState === WebSocket.CLOSED) return;
-		socket.on('error', noop);
-		let timer: NodeJS.Timeout | null = null;
-		let resolveClosed: () => void = noop;
-		const entry: RetiringSocket = {
-			closed: new Promise<void>((resolve) => (resolveClosed = resolve)),
-			force: () => {
-				if (timer) clearTimeout(timer);
-				timer = null;
-				try {
-					socket.terminate();
-				} catch {
-					// already closed
-				}
-			},
-		};
-		this.retiring.add(entry);
-		socket.once('close', () => {
-			if (timer) clearTimeout(timer);
-			timer = null;
-			socket.removeAllListeners();
-			this.retiring.delete(entry);
-			resolveClosed();
-		});
-		if (graceful && socket.readyState === WebSocket.OPEN) {
-			try {
-				socket.close(1000);
-				timer = setTimeout(entry.force, timeoutMs);
-			} catch {
-				entry.force();
-			}
-		} else {
-			entry.force();
-		}
-	}
-
-	private async drainRetiring(timeoutMs: number): Promise<void> {
-		const entries = [...this.retiring];
-		if (entries.length === 0) return;
-		const wait = async (ms: number, promises: Promise<void>[]) => {
-			let timer: NodeJS.Timeout | undefined;
-			await Promise.race([Promise.all(promises), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-			clearTimeout(timer);
-		};
-		await wait(timeoutMs, entries.map((e) => e.closed));
-		for (const entry of entries) entry.force();
-		// A terminated socket reports 'close' within a tick or two; bounded anyway.
-		await wait(250, entries.map((e) => e.closed));
-	}
-
-	private setTimer(name: TimerName, ms: number, fn: () => void): void {
-		this.clearTimer(name);
-		const timer = setTimeout(() => {
-			if (this.timers.get(name) === timer) this.timers.delete(name);
-			this.guard(fn);
-		}, ms);
-		this.timers.set(name, timer);
-	}
-
-	private setInterval(name: TimerName, ms: number, fn: () => void): void {
-		this.clearTimer(name);
-		this.timers.set(
-			name,
-			setInterval(() => this.guard(fn), ms),
-		);
-	}
-
-	private clearTimer(name: TimerName): void {
-		const timer = this.timers.get(name);
-		if (timer) {
-			clearTimeout(timer); // also clears intervals
-			this.timers.delete(name);
-		}
-	}
-
-	private stopTimers(): void {
-		for (const name of [...this.timers.keys()]) this.clearTimer(name);
-		if (this.watchdogRecheck) clearImmediate(this.watchdogRecheck);
-		this.watchdogRecheck = null;
+	private detach(graceful: boolean, timeoutMs = 2000): void {
+		this.timers.clearAll();
+		const socket = this.socket;
+		this.socket = null;
+		if (socket) this.retiring.retire(socket, graceful, timeoutMs);
 	}
 
 	private problem(kind: StreamProblemKind, detail: string): void {

@@ -42,10 +42,4 @@ export class RecentIdentities {
 	get size(): number {
 		return this.seen.size;
 	}
-
-	clear(): void {
-		this.seen.clear();
-		this.order.length = 0;
-		this.next = 0;
-	}
 }

@@ -64,8 +64,8 @@ export class EmittedFinals {
 		return false;
 	}
 
-	/** Remembers finals about to be emitted. Call BEFORE emit: n8n saves static data on emit. */
-	record(sessionId: string, finals: FinalRef[]): void {
+	/** Remembers finals about to be emitted at `now` (ms since the epoch). Call BEFORE emit: n8n saves static data on emit. */
+	record(sessionId: string, finals: FinalRef[], now: number): void {
 		if (finals.length === 0) return;
 		const memory = this.memory();
 		const session: SessionMemory = memory[sessionId] ?? { w: null, r: [], t: 0 };
@@ -76,7 +76,7 @@ export class EmittedFinals {
 			if (final.sequence !== null && (session.w === null || final.sequence > session.w)) session.w = final.sequence;
 		}
 		if (session.r.length > this.maxRecent) session.r.splice(0, session.r.length - this.maxRecent);
-		session.t = Date.now();
+		session.t = now;
 		memory[sessionId] = session;
 		const ids = Object.keys(memory);
 		if (ids.length > this.maxSessions) {
