@@ -3,8 +3,9 @@
  * Started by scripts/demo.js (`npm run demo`); everything binds to 127.0.0.1.
  *   1. a live translated call streamed into n8n (Kallglot Trigger) and the CRM;
  *   2. the campaign loop: the campaign example creates and dials recorded AI-agent sessions, the
- *      sandbox answers and plays the calls, its signed webhooks reach the published "Campaign
- *      results → CRM" example, and each contact's outcome arrives in the CRM.
+ *      sandbox plays each contact's outbound call (its outcome follows the dialled number: see
+ *      sandbox/script.ts), its signed webhooks reach the published "Campaign results → CRM"
+ *      example, and each contact's outcome arrives in the CRM.
  */
 import { randomUUID } from 'crypto';
 import { createServer, type IncomingMessage, type Server } from 'http';
@@ -17,9 +18,10 @@ import { startN8n, type N8nInstance } from '../n8n/harness';
 import { KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 
 const keep = process.argv.includes('--keep');
+/** Between two transcript frames: a call of 8 utterances takes 7–9 s (its recordings as long). */
 const CALL_INTERVAL_MS = Number(process.env.DEMO_FRAME_INTERVAL_MS ?? 350);
-/** The campaign calls are quicker: three of them, the outcome is what matters. */
-const CAMPAIGN_INTERVAL_MS = Math.round(CALL_INTERVAL_MS / 3);
+/** The campaign's calls start this far apart, as a dialler places them. */
+const DIAL_STAGGER_MS = 1500;
 /** The demo's webhook signing secret (what the Kallglot portal would show for the endpoint). */
 const DEMO_WEBHOOK_SECRET = 'whsec_demo_sandbox_7c1e5b2f9a4d';
 /** The results example's webhook id, replaced by a fresh one (its production URL path). */
@@ -90,15 +92,20 @@ async function main() {
 			const record = { ...contacts.get(id), ...body };
 			contacts.set(id, record);
 			if (body.call_status !== undefined) {
-				console.log(`  ${bold(id)}  call ended after ${String(body.duration_seconds)} s (${String(body.end_reason)}) ${dim(String(body.session_id))}`);
+				console.log(`  ${bold(id)}  call ended after ${String(body.duration_seconds)} s (${String(body.end_reason)})`);
 			}
 			if (body.summary !== undefined) {
 				const recordings = (body.recordings as Array<Record<string, unknown>> | undefined) ?? [];
 				const keywords = (body.keywords as string[] | undefined)?.join(', ') ?? '—';
-				console.log(`  ${bold(id)}  ${green('outcome')}: sentiment ${bold(String(body.sentiment))} (${String(body.sentiment_score)}), keywords ${keywords}`);
-				console.log(dim(`        ${String(body.summary)}`));
-				const files = recordings.map((r) => `${String(r.channel)} ${String(r.duration_seconds)} s ${String(r.download_url)}`);
-				console.log(dim(`        recordings: ${files.join(' · ') || 'none'}`));
+				// The sandbox's summaries of its campaign calls open with the outcome ("Booked: …").
+				const summary = String(body.summary);
+				const colon = summary.indexOf(': ');
+				const [outcome, rest] = colon > 0 && colon < 20 ? [summary.slice(0, colon), summary.slice(colon + 2)] : ['outcome', summary];
+				console.log(`  ${bold(id)}  ${green(outcome)}: ${rest}`);
+				console.log(dim(`        sentiment ${String(body.sentiment)} (${String(body.sentiment_score)}) · keywords ${keywords}`));
+				const files = recordings.map((r) => `${String(r.channel)} ${String(r.duration_seconds)} s`);
+				const urls = recordings.map((r) => String(r.download_url));
+				console.log(dim(`        recordings: ${files.join(', ') || 'none'}  ${urls.join(' ')}`));
 				if ([...contacts.values()].filter((c) => c.summary !== undefined).length >= 3) outcomesReceived();
 			}
 			return;
@@ -119,7 +126,7 @@ async function main() {
 	started.push(() => new Promise((resolve) => crm.close(resolve)));
 	const crmUrl = `http://127.0.0.1:${(crm.address() as AddressInfo).port}/api`;
 
-	console.log(`${bold('n8n')}  preparing n8n 2.8.4 (installed once into the cache, about 3.5 minutes the first time)…`);
+	console.log(`${bold('n8n')}  preparing n8n 2.8.4 (installed into a cache the first time: about 7 minutes, 2.3 GB; then seconds)…`);
 	const install = await ensureN8n({ version: '2.8.4' });
 	const n8n: N8nInstance = await startN8n({ install, name: 'demo', logLevel: 'info' });
 	started.push(() => n8n.stop());
@@ -170,10 +177,10 @@ async function main() {
 
 	console.log(`\n${bold('The sandbox answers the calls')}; the AI agent talks with each contact, then post-call webhooks flow:`);
 	const calls = dialed.map(async (session, index) => {
-		await new Promise((resolve) => setTimeout(resolve, index * 1500));
-		const contactId = String((session.metadata as Record<string, unknown> | null)?.contact_id);
-		console.log(`  ${bold(contactId)}  ${yellow('on the phone')} ${dim(`${session.call?.to ?? ''} · ${session.id}`)}`);
-		await sandbox.play(session.id, { intervalMs: CAMPAIGN_INTERVAL_MS, waitForListener: false, endWhenDone: true });
+		await new Promise((resolve) => setTimeout(resolve, index * DIAL_STAGGER_MS));
+		const metadata = (session.metadata as Record<string, unknown> | null) ?? {};
+		console.log(`  ${bold(String(metadata.contact_id))}  ${yellow('on the phone')} with ${String(metadata.contact_name)} ${dim(`${session.call?.to ?? ''} · ${session.id}`)}`);
+		await sandbox.play(session.id, { intervalMs: CALL_INTERVAL_MS, waitForListener: false, endWhenDone: true });
 	});
 	await Promise.all(calls);
 	const arrived = await Promise.race([outcomes.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 120_000))]);

@@ -32,7 +32,7 @@ const DEFAULT_VERSION = '2.8.4';
 /** n8n versions the suite knows, with the Node major each needs (undefined = this Node). */
 const KNOWN = { '2.8.4': undefined, '2.41.1': '24' };
 /** Packages of a finished install (node_modules/.package-lock.json), for the progress percentage. */
-const PACKAGE_COUNTS = { '2.8.4': 2082, '2.41.1': 2400 };
+const PACKAGE_COUNTS = { '2.8.4': 2082, '2.41.1': 2348 };
 /** The default xlsx of n8n comes from a CDN that cannot be reached; the registry mirror can. */
 const OVERRIDES = { xlsx: 'npm:@e965/xlsx@0.20.2' };
 
