@@ -117,11 +117,11 @@ function run(cmd, args, { cwd, env, what, step, logFile, line, expectedPackages,
       // npm's http lines are in the log; what a failure shows is the rest (errors, warnings).
       if (!/^npm http /.test(text)) tail.push(text);
       if (tail.length > FAILURE_TAIL_LINES) tail.shift();
-      progress.read(text);
+      progress.read(text, Date.now());
     };
     readline.createInterface({ input: child.stdout }).on('line', onLine);
     readline.createInterface({ input: child.stderr }).on('line', onLine);
-    const show = () => line.update(progress.render(Date.now()), Date.now(), `${step} ${progress.phase()}`);
+    const show = () => line.update(progress.render(Date.now()), Date.now(), `${step} ${progress.phase(Date.now())}`);
     show();
     const ticker = setInterval(show, 1000);
     const finish = (error) => {

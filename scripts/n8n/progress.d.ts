@@ -12,8 +12,8 @@ export interface NpmProgressOptions {
 }
 export class NpmProgress {
   constructor(options: NpmProgressOptions);
-  read(line: string): void;
-  phase(): 'resolving' | 'downloading' | 'running';
+  read(line: string, now: number): void;
+  phase(now: number): 'resolving' | 'downloading' | 'unpacking' | 'running';
   render(now: number): string;
 }
 export class ProgressLine {

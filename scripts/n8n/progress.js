@@ -22,6 +22,8 @@ function formatDuration(ms) {
 }
 
 const count = (n) => n.toLocaleString('en-US');
+/** Silence after the last new tarball that means the downloads are over. */
+const UNPACKING_AFTER_MS = 20_000;
 
 class NpmProgress {
   /**
@@ -40,19 +42,27 @@ class NpmProgress {
     this.tarballs = new Set();
   }
 
-  /** 'resolving' | 'downloading' | 'running': what changes here deserves a line off a terminal. */
-  phase() {
+  /** 'resolving' | 'downloading' | 'unpacking' | 'running': a change deserves a line off a terminal. */
+  phase(now) {
     if (!this.counts) return 'running';
-    return this.tarballs.size === 0 ? 'resolving' : 'downloading';
+    if (this.tarballs.size === 0) return 'resolving';
+    return this.unpacking(now) ? 'unpacking' : 'downloading';
   }
 
-  /** Reads one line of npm's output. */
-  read(line) {
+  /** Reads one line of npm's output, received at `now`. */
+  read(line, now) {
     const isFetch = FETCH.test(line);
     if (!isFetch && !CACHE.test(line)) return;
     const tarball = TARBALL.exec(line);
-    if (tarball !== null) this.tarballs.add(tarball[1]);
-    else if (isFetch) this.manifests++;
+    if (tarball !== null && !this.tarballs.has(tarball[1])) {
+      this.tarballs.add(tarball[1]);
+      this.lastTarballAt = now;
+    } else if (tarball === null && isFetch) this.manifests++;
+  }
+
+  /** No new tarball for a while: npm is unpacking and linking (it logs nothing meanwhile). */
+  unpacking(now) {
+    return this.tarballs.size > 0 && now - this.lastTarballAt >= UNPACKING_AFTER_MS;
   }
 
   /** The line for time `now`: what, how far, how long first (a narrow terminal cuts the end). */
@@ -64,6 +74,7 @@ class NpmProgress {
       return `${this.what}: resolving dependencies${manifests} · ${elapsed} (${this.step})`;
     }
     const got = this.tarballs.size;
+    if (this.unpacking(now)) return `${this.what}: unpacking ${count(got)} packages into node_modules · ${elapsed} (${this.step})`;
     const expected = this.expectedPackages;
     // The known count is of an earlier install: never claim 100 % before npm says it is done.
     const far = expected ? `${count(got)}/~${count(expected)} packages (${Math.min(99, Math.floor((got / expected) * 100))}%)` : `${count(got)} packages`;

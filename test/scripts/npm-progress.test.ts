@@ -16,34 +16,38 @@ describe('NpmProgress', () => {
 	it('resolving: counts package manifests; downloading: counts distinct tarballs against the expected total', () => {
 		const progress = new NpmProgress({ what: 'n8n 2.8.4', step: 'first install', startedAt: T0, expectedPackages: 2000 });
 		expect(progress.render(T0)).toBe('n8n 2.8.4: resolving dependencies · 0s (first install)');
-		for (const name of ['n8n', 'express', 'lodash']) progress.read(manifest(name));
-		progress.read('npm warn ERESOLVE overriding peer dependency');
-		expect(progress.phase()).toBe('resolving');
+		for (const name of ['n8n', 'express', 'lodash']) progress.read(manifest(name), T0);
+		progress.read('npm warn ERESOLVE overriding peer dependency', T0);
+		expect(progress.phase(T0)).toBe('resolving');
 		expect(progress.render(T0 + 65_000)).toBe('n8n 2.8.4: resolving dependencies (3 package manifests) · 1m 05s (first install)');
 
 		// A tarball fetched and the same one found in the cache count once.
-		progress.read(cached('lodash'));
-		progress.read(tarball('lodash'));
-		progress.read(tarball('express'));
-		expect(progress.phase()).toBe('downloading');
+		progress.read(cached('lodash'), T0 + 190_000);
+		progress.read(tarball('lodash'), T0 + 190_000);
+		progress.read(tarball('express'), T0 + 190_000);
+		expect(progress.phase(T0 + 200_000)).toBe('downloading');
 		expect(progress.render(T0 + 200_000)).toBe('n8n 2.8.4: downloading 2/~2,000 packages (0%) · 3m 20s (first install)');
-		for (let i = 0; i < 1500; i++) progress.read(tarball(`p${i}`));
+		for (let i = 0; i < 1500; i++) progress.read(tarball(`p${i}`), T0 + 190_000);
 		expect(progress.render(T0 + 200_000)).toBe('n8n 2.8.4: downloading 1,502/~2,000 packages (75%) · 3m 20s (first install)');
+		// 20 s without a new tarball: npm unpacks (and logs nothing), the line says so.
+		expect(progress.render(T0 + 209_999)).toContain('downloading');
+		expect(progress.phase(T0 + 210_000)).toBe('unpacking');
+		expect(progress.render(T0 + 210_000)).toBe('n8n 2.8.4: unpacking 1,502 packages into node_modules · 3m 30s (first install)');
 	});
 
 	it('never shows 100 % from a count of an earlier install, and shows a bare count without one', () => {
 		const known = new NpmProgress({ what: 'n8n 2.8.4', step: 'first install', startedAt: T0, expectedPackages: 2 });
-		for (const name of ['a', 'b', 'c']) known.read(tarball(name));
+		for (const name of ['a', 'b', 'c']) known.read(tarball(name), T0);
 		expect(known.render(T0)).toContain('3/~2 packages (99%)');
 		const unknown = new NpmProgress({ what: 'n8n 9.9.9', step: 'first install', startedAt: T0 });
-		unknown.read(tarball('a'));
+		unknown.read(tarball('a'), T0);
 		expect(unknown.render(T0 + 1000)).toBe('n8n 9.9.9: downloading 1 packages · 1s (first install)');
 	});
 
 	it('a step that fetches nothing shows the step and the time', () => {
 		const progress = new NpmProgress({ what: 'n8n 2.41.1 on Node 24', step: 'building sqlite3', startedAt: T0, counts: false });
-		progress.read(manifest('ignored'));
-		expect(progress.phase()).toBe('running');
+		progress.read(manifest('ignored'), T0);
+		expect(progress.phase(T0)).toBe('running');
 		expect(progress.render(T0 + 61_000)).toBe('n8n 2.41.1 on Node 24: building sqlite3 · 1m 01s');
 	});
 
