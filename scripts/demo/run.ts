@@ -129,7 +129,7 @@ async function main() {
 		started.push(() => new Promise((resolve) => crm.close(resolve)));
 		const crmUrl = `http://127.0.0.1:${(crm.address() as AddressInfo).port}/api`;
 
-		console.log(`${bold('n8n')}  preparing n8n 2.8.4 (installed into a cache the first time: about 7 minutes, 2.3 GB; then seconds)…`);
+		console.log(`${bold('n8n')}  preparing n8n 2.8.4 (installed into a cache the first time: 10–15 minutes, 2.3 GB; then seconds)…`);
 		const install = await ensureN8n({ version: '2.8.4' });
 		// Registered before it is up: n8n runs in its own process group, so Ctrl-C during its start-up
 		// reaches it only through this stop.
