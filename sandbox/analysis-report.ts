@@ -1,18 +1,22 @@
 /**
  * What a completed analysis says about a call, derived from its transcript (the sandbox's own
  * shapes for summary / sentiment / compliance / keywords / performance: §5.2 names the parts, not
- * their fields). Deterministic: the same transcript always gives the same report.
+ * their fields). Deterministic: the same session and transcript always give the same report.
  */
-import { BILINGUAL_CALL } from './script';
+import { callScriptFor } from './script';
 import { durationSeconds } from './sessions';
 import type { AnalysisPart, SandboxSession, TranscriptTurn } from './types';
 
 const POSITIVE = new Set(['thank', 'thanks', 'great', 'perfect', 'good', 'glad', 'happy', 'wonderful', 'excellent', 'set']);
-const NEGATIVE = new Set(['problem', 'cancel', 'angry', 'unhappy', 'bad', 'terrible', 'complaint', 'wrong', 'late', 'refund']);
+const NEGATIVE = new Set(['problem', 'cancel', 'angry', 'unhappy', 'bad', 'terrible', 'complaint', 'wrong', 'late', 'refund', 'remove', 'sorry', 'trouble']);
 const STOPWORDS = new Set(
-	'about after again also anything been could from give have hello here just like please shall that their them then there they this what when where which with would your you\'re'.split(
-		' ',
-	),
+	[
+		"about after again also anything been could from give have hello here just like please shall that their them then there they this what when where which with would your you're",
+		// Courtesy and the outbound calls' greeting: in every call, so no call's keyword.
+		'account assistant brightsmile dental fine goodbye great holder noted okay right speaking understand virtual',
+	]
+		.join(' ')
+		.split(' '),
 );
 
 /** The English side of a turn: its text, or its translation when the speaker used another language. */
@@ -21,10 +25,12 @@ function englishText(turn: TranscriptTurn): string {
 	return turn.translation.language === 'en' ? turn.translation.text : turn.text;
 }
 
+/** Lower-case words; hyphenated ones ("check-up") stay whole. */
 function words(text: string): string[] {
 	return text
 		.toLowerCase()
-		.split(/[^\p{L}\p{N}']+/u)
+		.split(/[^\p{L}\p{N}'-]+/u)
+		.map((w) => w.replace(/^-+|-+$/g, ''))
 		.filter((w) => w !== '');
 }
 
@@ -43,19 +49,11 @@ function sentimentOf(turns: TranscriptTurn[]): { label: 'positive' | 'neutral' |
 	return { label: score > 0.2 ? 'positive' : score < -0.2 ? 'negative' : 'neutral', score };
 }
 
-function isScriptedCall(turns: TranscriptTurn[]): boolean {
-	return turns.length === BILINGUAL_CALL.length && turns.every((t, i) => t.text === BILINGUAL_CALL[i].text);
-}
-
-function summaryOf(turns: TranscriptTurn[]): string {
+function summaryOf(session: SandboxSession, turns: TranscriptTurn[]): string {
 	if (turns.length === 0) return 'No conversation took place on this session.';
-	if (isScriptedCall(turns)) {
-		return (
-			'The customer, Lucía Fernández, called to move her Thursday 10:00 cleaning appointment. ' +
-			'After checking her name and date of birth, the agent rebooked it for Monday at 4:30 pm; ' +
-			'the customer confirmed and thanked the agent.'
-		);
-	}
+	// The session's scripted call, played in full: its own summary (who, what, the outcome).
+	const script = callScriptFor(session);
+	if (turns.length === script.utterances.length && turns.every((t, i) => t.text === script.utterances[i].text)) return script.summary;
 	const opening = turns.find((t) => t.speaker === 'customer') ?? turns[0];
 	const closing = [...turns].reverse().find((t) => t.speaker === 'agent') ?? turns[turns.length - 1];
 	return `A ${turns.length}-turn call. The customer opened with: "${englishText(opening)}" The agent closed with: "${englishText(closing)}"`;
@@ -77,13 +75,22 @@ function keywordsOf(turns: TranscriptTurn[]): string[] {
 }
 
 function complianceOf(session: SandboxSession, turns: TranscriptTurn[]): Record<string, unknown> {
-	const agentWords = new Set(turns.filter((t) => t.speaker === 'agent').flatMap((t) => words(englishText(t))));
+	const agentText = turns
+		.filter((t) => t.speaker === 'agent')
+		.map((t) => words(englishText(t)).join(' '))
+		.join(' ');
+	const askedNameAndBirth = /\bname\b/.test(agentText) && /\bbirth\b/.test(agentText);
+	const askedForContact = agentText.includes('am i speaking with');
 	const { recording } = session;
 	const checks = [
 		{
 			id: 'identity_verification',
-			passed: agentWords.has('name') && agentWords.has('birth'),
-			detail: 'The agent asked for the caller’s name and date of birth.',
+			passed: askedNameAndBirth || askedForContact,
+			detail: askedNameAndBirth
+				? 'The agent asked for the caller’s name and date of birth.'
+				: askedForContact
+					? 'The agent confirmed whom it was speaking with.'
+					: 'The agent did not verify whom it was speaking with.',
 		},
 		{
 			id: 'recording_consent',
@@ -116,7 +123,7 @@ export function analysisReport(session: SandboxSession, include: readonly Analys
 	for (const part of include) {
 		switch (part) {
 			case 'summary':
-				report.summary = summaryOf(turns);
+				report.summary = summaryOf(session, turns);
 				break;
 			case 'sentiment': {
 				const overall = sentimentOf(turns);

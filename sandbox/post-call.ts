@@ -1,11 +1,12 @@
 /**
- * Post-call data (contract §5.2): the recordings a recorded session leaves when it ends, and the
- * analyses requested on a session. Both are `processing` first and finish on a timer, reporting
+ * Post-call data (contract §5.2): the recordings a recorded session leaves when it ends (as long
+ * as the call, each turn where the call had it), and the analyses requested on a session. Both are `processing` first and finish on a timer, reporting
  * each outcome as a webhook-style event (`recording.ready|failed`, `analysis.complete|failed`).
  */
 import { analysisReport } from './analysis-report';
 import { newAnalysisId, newRecordingId } from './ids';
-import { WAV_BIT_DEPTH, WAV_SAMPLE_RATE, synthesizeRecording, wavByteLength, wavDurationSeconds } from './wav';
+import { durationSeconds } from './sessions';
+import { WAV_BIT_DEPTH, WAV_SAMPLE_RATE, synthesizeRecording, wavByteLength, wavDurationSeconds, type SpokenTurn } from './wav';
 import type {
 	AnalysisPart,
 	JsonObject,
@@ -46,7 +47,8 @@ export class PostCallStore {
 		if (!session.recording.enabled) return;
 		const channels: RecordingChannel[] = session.recording.mix_mode === 'mixed' ? ['mixed'] : ['agent', 'customer'];
 		const createdAt = session.endedAt ?? new Date();
-		const turns = session.transcript.map((t) => ({ speaker: t.speaker, text: t.text }));
+		const callSeconds = durationSeconds(session, createdAt);
+		const turns = spokenTurns(session, callSeconds);
 		for (const channel of channels) {
 			const recording: SandboxRecording = {
 				id: newRecordingId(),
@@ -56,6 +58,7 @@ export class PostCallStore {
 				createdAt,
 				expiresAt: new Date(createdAt.getTime() + RECORDING_RETENTION_MS),
 				processedAt: new Date(createdAt.getTime() + this.options.recordingProcessingMs),
+				callSeconds,
 				turns,
 				error: null,
 			};
@@ -70,7 +73,7 @@ export class PostCallStore {
 
 	/** The WAV file of a ready recording. */
 	audio(recording: SandboxRecording): Buffer {
-		return synthesizeRecording(recording.turns, recording.channel);
+		return synthesizeRecording(recording.turns, recording.channel, recording.callSeconds);
 	}
 
 	requestAnalysis(session: SandboxSession, profile: string, include: AnalysisPart[]): SandboxAnalysis {
@@ -137,6 +140,22 @@ export class PostCallStore {
 	}
 }
 
+/**
+ * The transcript's turns on the call's time line: each from the previous turn's end (or the call's
+ * start) to its final's timestamp, within [0, callSeconds].
+ */
+function spokenTurns(session: SandboxSession, callSeconds: number): SpokenTurn[] {
+	const start = session.startedAt?.getTime() ?? 0;
+	let previousEnd = 0;
+	return session.transcript.map((turn) => {
+		const at = session.startedAt === null ? 0 : (Date.parse(turn.timestamp) - start) / 1000;
+		const endSeconds = Math.min(callSeconds, Math.max(previousEnd, at));
+		const spoken = { speaker: turn.speaker, text: turn.text, startSeconds: previousEnd, endSeconds };
+		previousEnd = endSeconds;
+		return spoken;
+	});
+}
+
 /** GET /v1/recordings/{id}: `download_url` only once the file is ready (§5.2). */
 export function recordingResource(recording: SandboxRecording): JsonObject {
 	const ready = recording.status === 'ready';
@@ -146,9 +165,9 @@ export function recordingResource(recording: SandboxRecording): JsonObject {
 		session_id: recording.sessionId,
 		channel: recording.channel,
 		status: recording.status,
-		duration: ready ? wavDurationSeconds(recording.turns.length) : null,
+		duration: ready ? wavDurationSeconds(recording.callSeconds) : null,
 		format: 'wav',
-		size: ready ? wavByteLength(recording.turns.length) : null,
+		size: ready ? wavByteLength(recording.callSeconds) : null,
 		sample_rate: WAV_SAMPLE_RATE,
 		bit_depth: WAV_BIT_DEPTH,
 		download_url: ready ? `/v1/recordings/${recording.id}/audio` : null,

@@ -15,7 +15,7 @@ import { IdempotencyStore } from './idempotency';
 import { createRateLimiter } from './rate-limit';
 import { RestApi } from './rest';
 import { PostCallStore } from './post-call';
-import { playBilingualCall, playFinals, type CallStage } from './script';
+import { playCall, playFinals, type CallStage } from './script';
 import { durationSeconds, sessionResource, StreamTokenRegistry, type StreamTicket } from './sessions';
 import { AudioListener, type AudioIntake } from './listening';
 import { StreamHub } from './stream';
@@ -235,12 +235,12 @@ export class KallglotSandbox {
 		this.hub.broadcast(sessionId, frame);
 	}
 
-	/** Plays the scripted bilingual call (see script.ts). Resolves when done, ended, or closed. */
+	/** Plays the session's scripted call (see script.ts callScriptFor). Resolves when done, ended, or closed. */
 	play(sessionId: string, options: PlayOptions = {}): Promise<void> {
 		const session = this.sessions.get(sessionId);
 		if (session === undefined) return Promise.reject(new Error(`play: unknown session ${sessionId}`));
 		if (session.status === 'ended') return Promise.reject(new Error(`play: session ${sessionId} has ended`));
-		return playBilingualCall(this.stage(session), session, options);
+		return playCall(this.stage(session), session, options);
 	}
 
 	/** Paced or burst finals (see script.ts playFinals). Resolves when sent, ended, or closed. */

@@ -279,8 +279,10 @@ export interface SandboxRecording {
 	expiresAt: Date;
 	/** When `processing` turns into `ready` (or `failed`). */
 	processedAt: Date;
-	/** The session's turns when it ended: what the audio says. */
-	turns: Array<{ speaker: Speaker; text: string }>;
+	/** The call's duration (the session's `duration_seconds`): the file's length. */
+	callSeconds: number;
+	/** The session's turns when it ended, on the call's time line: what the audio says, and when. */
+	turns: Array<{ speaker: Speaker; text: string; startSeconds: number; endSeconds: number }>;
 	error: { code: string; message: string } | null;
 }
 

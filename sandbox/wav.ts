@@ -1,50 +1,57 @@
 /**
  * Recording audio, synthesized in code: 8 kHz 16-bit mono PCM WAV (a RIFF file any player opens).
  *
- * Each transcript turn becomes a "speech-like" burst on its speaker's channel: a voiced tone with
- * harmonics at the speaker's pitch (agent low, customer higher), falling intonation, one syllable
- * envelope per word and a little breath noise; silence while the other party talks. Deterministic:
- * the same turns always give the same bytes.
+ * The file lasts exactly as long as the call (stream start to end), and each transcript turn is
+ * a "speech-like" burst where the call had it: ending when its final arrived, after the previous
+ * turn's, at most as long as its words take to say. A burst is a voiced tone with harmonics at
+ * the speaker's pitch (agent low, customer higher), falling intonation, one syllable envelope per
+ * word and a little breath noise, on its speaker's channel; silence while the other party talks.
+ * Deterministic: the same turns and timing always give the same bytes.
  */
 
 export const WAV_SAMPLE_RATE = 8000;
 export const WAV_BIT_DEPTH = 16;
 const WAV_HEADER_BYTES = 44;
-/** Seconds of audio per turn, and of silence between turns: a few seconds per call in all. */
-const TURN_SECONDS = 0.8;
-const GAP_SECONDS = 0.15;
-/** A session that was recorded but heard nobody still gets a short file (room tone). */
-const EMPTY_CALL_SECONDS = 1;
+/** Speaking time per word: a turn given more time than its words need starts late (a pause). */
+const SECONDS_PER_WORD = 0.4;
+/** Silence before a turn: this, or a fifth of the time the turn had when that is shorter. */
+const LEAD_SECONDS = 0.15;
 
 export type RecordedChannel = 'agent' | 'customer' | 'mixed';
 
 export interface SpokenTurn {
 	speaker: 'agent' | 'customer';
 	text: string;
+	/** Seconds from the start of the call: the end of the previous turn (or 0). */
+	startSeconds: number;
+	/** Seconds from the start of the call: when the turn's final arrived. */
+	endSeconds: number;
 }
 
-const PITCH_HZ: Record<SpokenTurn['speaker'], number> = { agent: 125, customer: 210 };
-
-function turnSampleCount(): number {
-	return Math.round(TURN_SECONDS * WAV_SAMPLE_RATE);
+/** Samples of a call lasting `durationSeconds` (the same for every channel of one recording). */
+export function callSampleCount(durationSeconds: number): number {
+	return Math.max(0, Math.round(durationSeconds * WAV_SAMPLE_RATE));
 }
 
-function gapSampleCount(): number {
-	return Math.round(GAP_SECONDS * WAV_SAMPLE_RATE);
+/** The file's duration: the call's, to the sample. */
+export function wavDurationSeconds(durationSeconds: number): number {
+	return callSampleCount(durationSeconds) / WAV_SAMPLE_RATE;
 }
 
-/** Samples of a call of `turns` turns (the same for every channel of one recording). */
-export function callSampleCount(turnCount: number): number {
-	if (turnCount === 0) return Math.round(EMPTY_CALL_SECONDS * WAV_SAMPLE_RATE);
-	return turnCount * turnSampleCount() + (turnCount - 1) * gapSampleCount();
+export function wavByteLength(durationSeconds: number): number {
+	return WAV_HEADER_BYTES + callSampleCount(durationSeconds) * (WAV_BIT_DEPTH / 8);
 }
 
-export function wavDurationSeconds(turnCount: number): number {
-	return callSampleCount(turnCount) / WAV_SAMPLE_RATE;
+function wordCount(text: string): number {
+	return text.split(/\s+/).filter((w) => w !== '').length;
 }
 
-export function wavByteLength(turnCount: number): number {
-	return WAV_HEADER_BYTES + callSampleCount(turnCount) * (WAV_BIT_DEPTH / 8);
+/** The samples [from, to) a turn's burst covers in a file of `total` samples. */
+export function burstSamples(turn: SpokenTurn, total: number): [number, number] {
+	const span = Math.max(0, turn.endSeconds - turn.startSeconds);
+	const speaking = Math.max(turn.startSeconds + Math.min(LEAD_SECONDS, span / 5), turn.endSeconds - wordCount(turn.text) * SECONDS_PER_WORD);
+	const clamp = (seconds: number): number => Math.min(total, Math.max(0, Math.round(seconds * WAV_SAMPLE_RATE)));
+	return [clamp(speaking), clamp(turn.endSeconds)];
 }
 
 /** Small deterministic PRNG (mulberry32) seeded from the text, for the breath noise. */
@@ -59,10 +66,14 @@ function noiseSource(seedText: string): () => number {
 	};
 }
 
-/** Adds one turn's burst into `out` from `offset` (float samples in -1..1). */
-function speak(out: Float64Array, offset: number, turn: SpokenTurn): void {
-	const length = turnSampleCount();
-	const syllables = Math.max(1, Math.min(12, turn.text.split(/\s+/).filter((w) => w !== '').length));
+const PITCH_HZ: Record<SpokenTurn['speaker'], number> = { agent: 125, customer: 210 };
+
+/** Adds one turn's burst into `out` (float samples in -1..1). */
+function speak(out: Float64Array, turn: SpokenTurn): void {
+	const [from, to] = burstSamples(turn, out.length);
+	const length = to - from;
+	if (length <= 0) return;
+	const syllables = Math.max(1, Math.min(12, wordCount(turn.text)));
 	const basePitch = PITCH_HZ[turn.speaker];
 	const noise = noiseSource(turn.text);
 	let phase = 0;
@@ -77,20 +88,20 @@ function speak(out: Float64Array, offset: number, turn: SpokenTurn): void {
 		const syllable = Math.sin(Math.PI * syllablePhase) ** 0.6;
 		// Fade in/out over the whole turn so bursts never click.
 		const edge = Math.min(1, progress / 0.04, (1 - progress) / 0.04);
-		out[offset + i] += edge * (0.3 * syllable * voiced + 0.02 * noise());
+		out[from + i] += edge * (0.3 * syllable * voiced + 0.02 * noise());
 	}
 }
 
 /**
- * The WAV file of one channel. `agent` / `customer` hold that party's turns (the other party's
- * time is silence); `mixed` holds both.
+ * The WAV file of one channel of a call lasting `durationSeconds`. `agent` / `customer` hold that
+ * party's turns (the other party's time is silence); `mixed` holds both. A call nobody spoke on
+ * is room tone.
  */
-export function synthesizeRecording(turns: readonly SpokenTurn[], channel: RecordedChannel): Buffer {
-	const samples = new Float64Array(callSampleCount(turns.length));
-	turns.forEach((turn, index) => {
-		if (channel !== 'mixed' && channel !== turn.speaker) return;
-		speak(samples, index * (turnSampleCount() + gapSampleCount()), turn);
-	});
+export function synthesizeRecording(turns: readonly SpokenTurn[], channel: RecordedChannel, durationSeconds: number): Buffer {
+	const samples = new Float64Array(callSampleCount(durationSeconds));
+	for (const turn of turns) {
+		if (channel === 'mixed' || channel === turn.speaker) speak(samples, turn);
+	}
 	if (turns.length === 0) {
 		const noise = noiseSource(channel);
 		for (let i = 0; i < samples.length; i++) samples[i] = 0.005 * noise();

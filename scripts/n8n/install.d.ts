@@ -15,8 +15,9 @@ export interface EnsureN8nOptions {
   node?: string;
 }
 export function ensureN8n(opts?: EnsureN8nOptions): Promise<N8nInstall>;
-export function ensureNode(major: string): Promise<{ nodeBin: string; headers: string; root: string }>;
+export function ensureNode(major: string, line?: import("./progress").ProgressLine): Promise<{ nodeBin: string; headers: string; root: string }>;
 export function cacheRoot(): string;
 export function n8nEnv(install: N8nInstall, extra?: Record<string, string>): NodeJS.ProcessEnv;
 export const KNOWN: Record<string, string | undefined>;
 export const DEFAULT_VERSION: string;
+export const PACKAGE_COUNTS: Record<string, number>;

@@ -15,6 +15,7 @@ import { KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
 import {
   CHROMIUM_PATH,
   closeNode,
+  inputValues,
   openEditor,
   openNode,
   ourIcons,
@@ -40,8 +41,13 @@ function publishScreenshot(file: string, name: string): void {
   fs.copyFileSync(file, path.join(DOCS_SCREENSHOTS, `${name}.png`));
 }
 
-const EXAMPLES = ['live-translated-call-to-crm.json', 'outbound-ai-agent-campaign.json'] as const;
+const EXAMPLES = ['live-translated-call-to-crm.json', 'outbound-ai-agent-campaign.json', 'campaign-results-to-crm.json'] as const;
 type ExampleFile = (typeof EXAMPLES)[number];
+/** The signing secret of the editor's webhook credential (what the sandbox signs with). */
+const WEBHOOK_SECRET = 'whsec_editor_check_0123456789';
+/** The webhook id the results example ships with (its URL path); a copy may get its own. */
+const RESULTS_WEBHOOK_ID = 'd3f3f3a0-0000-4000-8000-0000000000b1';
+const CAMPAIGN = 'appointment-reminders-2026-11';
 
 interface RoutingField {
   name: string;
@@ -94,9 +100,11 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
     // The examples, as a user imports them, with a credential pointing at the sandbox.
     sandbox = await KallglotSandbox.start();
     const credential = await n8n.createCredential(CREDENTIAL_TYPE, { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, { name: 'Kallglot sandbox' });
+    const signing = await n8n.createCredential('kallglotWebhookApi', { signingSecret: WEBHOOK_SECRET }, { name: 'Kallglot webhook (editor)', via: 'rest' });
     for (const file of EXAMPLES) {
       let text = fs.readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8');
       text = text.split('KALLGLOT_CREDENTIAL_ID').join(credential.id).split('KALLGLOT_AGENT_ID').join(SANDBOX_AGENT_ID);
+      text = text.split('KALLGLOT_WEBHOOK_CREDENTIAL_ID').join(String(signing.id));
       const json = JSON.parse(text);
       examples[file] = { id: (await n8n.importWorkflow(json)).id, json };
     }
@@ -188,9 +196,11 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
    * A copy of an example of its own for one test: edits in the panel (which n8n may save on its
    * own) never reach another test, and every test starts from the example as shipped.
    */
-  async function freshCopy(file: ExampleFile, label: string): Promise<string> {
+  async function freshCopy(file: ExampleFile, label: string, replacements: Record<string, string> = {}): Promise<string> {
     const { json } = examples[file];
-    return (await n8n.importWorkflow(JSON.stringify(json), { name: `${json.name} (${label})` })).id;
+    let text = JSON.stringify(json);
+    for (const [from, to] of Object.entries(replacements)) text = text.split(from).join(to);
+    return (await n8n.importWorkflow(text, { name: `${json.name} (${label})` })).id;
   }
 
   async function openWorkflow(id: string): Promise<void> {
@@ -313,7 +323,7 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
   test('Kallglot Webhook Trigger: webhook URL, portal notice, Events, Verify Signatures (warning when off), Filters, Options', async () => {
     const { page } = editor;
     const api = await n8n.createCredential(CREDENTIAL_TYPE, { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, { name: 'Kallglot sandbox (webhook panel)' });
-    const secret = await n8n.createCredential('kallglotWebhookApi', { signingSecret: 'whsec_editor_check_0123456789' }, { name: 'Kallglot webhook', via: 'rest' });
+    const secret = await n8n.createCredential('kallglotWebhookApi', { signingSecret: WEBHOOK_SECRET }, { name: 'Kallglot webhook', via: 'rest' });
     const webhookId = '5d1f2c3b-7a8e-4c9d-8b0a-e2e000000001';
     const { id } = await n8n.importWorkflow({
       name: 'editor: Kallglot Webhook Trigger',
@@ -353,6 +363,87 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
     await params.locator('[data-test-id="parameter-input-verifySignatures"]').click();
     await page.getByText('Signatures are NOT verified', { exact: false }).first().waitFor({ state: 'visible', timeout: 10_000 });
     await editor.screenshot('webhook-trigger-unverified');
+    await closeNode(page);
+  });
+
+  test('Campaign results → CRM: the Campaign Call Events panel shows the example’s events, signature check, campaign filter and analysis option', async () => {
+    const { page } = editor;
+    await openWorkflow(await freshCopy('campaign-results-to-crm.json', 'panel'));
+    const params = await openNode(page, 'Campaign Call Events');
+    const wanted = ['Events', 'Verify Signatures', 'Filters', 'Options'];
+    const labels = await settle(() => parameterLabels(params), (now) => wanted.every((l) => now.includes(l)));
+    expect(labels).toEqual(expect.arrayContaining(wanted));
+    // Events: the two the example listens to, as the chips of the multi-select.
+    const events = (await params.locator('[data-test-id="parameter-input-events"]').innerText()).split('\n').map((t) => t.trim()).filter(Boolean);
+    expect(events.sort()).toEqual(['Analysis Complete', 'Session Ended']);
+    expect(await params.locator('[data-test-id="parameter-input-verifySignatures"] .is-checked').count()).toBe(1);
+    // Filters: only this campaign's AI-agent calls.
+    expect(await inputValues(params.locator('[data-test-id="fixed-collection-metadata"]'))).toEqual(expect.arrayContaining(['campaign', CAMPAIGN]));
+    expect(await params.locator('[data-test-id="parameter-input-modes"]').innerText()).toContain('AI Agent');
+    // Options: the analysis is fetched for analysis.complete.
+    expect(await parameterLabels(params)).toContain('Fetch Analysis');
+    expect(await params.locator('[data-test-id="parameter-input-fetchAnalysis"] .is-checked').count()).toBe(1);
+    expect(await settledProblems(params)).toEqual([]);
+    // Both credentials are the ones created for the editor (the example's placeholders replaced).
+    const ndv = page.locator('[data-test-id="ndv"]');
+    const credentials = await inputValues(ndv.locator('[data-test-id="node-credentials-select"]'));
+    expect(credentials).toEqual(expect.arrayContaining(['Kallglot webhook (editor)', 'Kallglot sandbox']));
+    await editor.screenshot('campaign-results-trigger');
+    await closeNode(page);
+  });
+
+  test('Kallglot Webhook Trigger: listening for a test event receives the sandbox’s signed delivery and shows the event', async () => {
+    const { page } = editor;
+    // The example as imported, with a webhook id of its own (its test URL path).
+    const webhookId = '5d1f2c3b-7a8e-4c9d-8b0a-e2e0000000b2';
+    await openWorkflow(await freshCopy('campaign-results-to-crm.json', 'listen', { [RESULTS_WEBHOOK_ID]: webhookId }));
+
+    // A campaign call on the sandbox, still live: its end is the event.
+    const headers = { authorization: `Bearer ${sandbox.apiKey}`, 'content-type': 'application/json' };
+    const created = await fetch(`${sandbox.baseUrl}/sessions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ mode: 'ai_agent', ai_agent: { agent_id: SANDBOX_AGENT_ID }, metadata: { campaign: CAMPAIGN, contact_id: 'C-1003', contact_name: 'Amélie Durand' } }),
+    });
+    const session = (await created.json()) as { id: string };
+    expect((await fetch(`${sandbox.baseUrl}/sessions/${session.id}/dial`, { method: 'POST', headers, body: JSON.stringify({ to: '+33142685300' }) })).status).toBe(200);
+    await sandbox.play(session.id, { intervalMs: 0, waitForListener: false });
+
+    const params = await openNode(page, 'Campaign Call Events');
+    const ndv = page.locator('[data-test-id="ndv"]');
+    // The panel's Webhook URLs list the test URL the sandbox will deliver to.
+    const testUrl = `${n8n.baseUrl}/webhook-test/${webhookId}/webhook`;
+    await ndv.getByText('Webhook URLs', { exact: false }).first().click();
+    await ndv.getByText('Test URL', { exact: true }).first().click();
+    await ndv.getByText(testUrl, { exact: false }).first().waitFor({ state: 'visible', timeout: 10_000 });
+
+    const before = sandbox.webhookDeliveries.length;
+    // The panel's execute button listens for a test event on a webhook trigger ("Execute step" in
+    // n8n 2.x, "Listen for test event" in 1.x); the panel then shows that it is listening.
+    await ndv.locator('[data-test-id="node-execute-button"]').click();
+    await ndv.locator('[data-test-id="trigger-listening"]').waitFor({ state: 'visible', timeout: 30_000 });
+    await editor.screenshot('webhook-trigger-listening');
+    sandbox.configureWebhooks({ url: testUrl, secret: WEBHOOK_SECRET, events: ['session.ended'] });
+    try {
+      sandbox.endSession(session.id, 'call_completed');
+      // The event appears in the panel's output; its JSON view shows the whole item: the type,
+      // the session and the session's metadata (looked up with the API credential).
+      await ndv.getByText('session.ended', { exact: true }).first().waitFor({ state: 'visible', timeout: 60_000 });
+      await ndv.getByText('JSON', { exact: true }).first().click();
+      const shown = await settle(
+        () => ndv.innerText(),
+        (text) => [session.id, 'C-1003', 'Amélie Durand'].every((t) => text.includes(t)),
+      );
+      await editor.screenshot('webhook-trigger-test-event');
+      for (const expected of [session.id, '"session.ended"', 'C-1003', 'Amélie Durand', CAMPAIGN]) expect(shown).toContain(expected);
+      await expect(ndv.locator('[data-test-id="trigger-listening"]').count()).resolves.toBe(0);
+      // One signed delivery, accepted by the test webhook.
+      await sandbox.webhooksIdle();
+      const deliveries = sandbox.webhookDeliveries.slice(before);
+      expect(deliveries.map((d) => [d.type, d.status, d.outcome])).toEqual([['session.ended', 200, 'delivered']]);
+    } finally {
+      sandbox.configureWebhooks(null);
+    }
     await closeNode(page);
   });
 

@@ -7,15 +7,17 @@ import { randomUUID } from 'crypto';
 
 import type { N8nInstance } from '../../scripts/n8n/harness';
 import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID } from '../../sandbox';
+import { outboundCall } from '../../sandbox/script';
 import { E2E_N8N_VERSION, startSignedInN8n, timed } from './helpers/n8n';
 import { exampleWorkflow, sandboxCredential, startCrm, waitFor, waitForListenedSession, type CredentialRef } from './helpers/kallglot';
 
 const CAMPAIGN = 'appointment-reminders-2026-11';
+/** The dialled number's last digit decides each call's outcome in the sandbox (see sandbox/script.ts). */
 const CONTACTS = [
-  { contactId: 'C-1001', phone: '+34911234567' },
-  { contactId: 'C-1002', phone: '+14155550142' },
-  { contactId: 'C-1003', phone: '+33142685300' },
-];
+  { contactId: 'C-1001', name: 'Lucía Fernández', phone: '+34911234567', outcome: 'call_back_later', sentiment: 'neutral', keyword: 'tomorrow' },
+  { contactId: 'C-1002', name: 'John Carter', phone: '+14155550142', outcome: 'not_interested', sentiment: 'negative', keyword: 'remove' },
+  { contactId: 'C-1003', name: 'Amélie Durand', phone: '+33142685300', outcome: 'booked', sentiment: 'positive', keyword: 'tuesday' },
+] as const;
 
 describe(`example workflows on n8n ${E2E_N8N_VERSION}`, () => {
   let n8n: N8nInstance;
@@ -108,7 +110,7 @@ describe(`example workflows on n8n ${E2E_N8N_VERSION}`, () => {
         routing: { phone_number: '+14155551234', direction: 'outbound' },
         recording: { enabled: true },
         ai_agent: { agent_id: SANDBOX_AGENT_ID },
-        metadata: { contact_id: c.contactId, campaign: CAMPAIGN },
+        metadata: { contact_id: c.contactId, contact_name: c.name, campaign: CAMPAIGN },
       })),
     );
     for (const s of created) expect(s.mode).toBe('ai_agent');
@@ -155,7 +157,8 @@ describe(`example workflows on n8n ${E2E_N8N_VERSION}`, () => {
    * The loop closed: the campaign example creates and dials recorded AI-agent sessions; the
    * sandbox plays their calls and delivers signed webhooks to the published results example,
    * which requests an analysis on session.ended and, on analysis.complete, sends the contact's
-   * outcome (summary, sentiment, recording links) to the CRM. A session of another campaign
+   * outcome (summary, sentiment, recording links) to the CRM: a different call per contact
+   * (booked / call back later / not interested), recordings as long as the call. A session of another campaign
    * reaches the trigger too and starts nothing.
    */
   test('campaign-results-to-crm.json: each contact’s call outcome reaches the CRM from signed webhooks', async () => {
@@ -195,19 +198,20 @@ describe(`example workflows on n8n ${E2E_N8N_VERSION}`, () => {
         waitFor('an ended and an outcome record per contact', () => patches().filter((r) => 'summary' in r.body).length >= 3 && patches().length >= 6, 120_000),
       );
 
-      for (const { contactId } of CONTACTS) {
+      // Each contact's own call: its outcome, sentiment and keywords; recordings as long as the call.
+      for (const { contactId, name, outcome: result, sentiment, keyword } of CONTACTS) {
         const sessionId = sessionOf.get(contactId)!;
-        const records = patches().filter((r) => r.path === `/api/contacts/${contactId}`).map((r) => r.body);
+        const records = patches().filter((r) => r.path === `/api/contacts/${encodeURIComponent(contactId)}`).map((r) => r.body);
         expect(records).toHaveLength(2);
         const ended = records.find((r) => r.call_status === 'ended');
         expect(ended).toEqual({ campaign: CAMPAIGN, session_id: sessionId, call_status: 'ended', end_reason: 'call_completed', duration_seconds: expect.any(Number), ended_at: expect.any(String) });
         const outcome = records.find((r) => 'summary' in r)!;
-        expect(outcome).toMatchObject({ campaign: CAMPAIGN, session_id: sessionId, sentiment: 'positive', sentiment_score: expect.any(Number) });
-        expect(outcome.summary).toContain('Monday');
-        expect(outcome.keywords).toEqual(expect.arrayContaining(['monday']));
+        expect(outcome).toMatchObject({ campaign: CAMPAIGN, session_id: sessionId, sentiment, sentiment_score: expect.any(Number) });
+        expect(outcome.summary).toBe(outboundCall(result, name.split(' ')[0]).summary);
+        expect(outcome.keywords).toEqual(expect.arrayContaining([keyword]));
         expect(outcome.recordings.map((r: any) => r.channel).sort()).toEqual(['agent', 'customer']);
         for (const r of outcome.recordings) {
-          expect(r).toMatchObject({ status: 'ready', download_url: `/v1/recordings/${r.id}/audio`, duration_seconds: expect.any(Number) });
+          expect(r).toMatchObject({ status: 'ready', download_url: `/v1/recordings/${r.id}/audio`, duration_seconds: ended!.duration_seconds });
         }
       }
       expect(patches().some((r) => r.path.includes('C-9'))).toBe(false);

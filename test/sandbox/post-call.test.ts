@@ -1,5 +1,6 @@
 /** Post-call side of the sandbox (§5.2): recordings with real WAV audio, and analyses. */
-import { BILINGUAL_CALL, KallglotSandbox, SANDBOX_AGENT_ID, type SandboxOptions } from '../../sandbox';
+import { KallglotSandbox, SANDBOX_AGENT_ID, type SandboxOptions } from '../../sandbox';
+import { synthesizeRecording, type SpokenTurn } from '../../sandbox/wav';
 import { api, createSession, eventually } from './test-helpers';
 
 let sb: KallglotSandbox;
@@ -12,13 +13,19 @@ afterEach(async () => {
 const FAST: SandboxOptions = { recordingProcessingMs: 150, analysisProcessingMs: 150 };
 const WAIT_MS = 15_000;
 
-/** A session with `body`, the scripted call played into its transcript, then ended. */
-async function endedCall(body: Record<string, unknown>): Promise<string> {
+/**
+ * A session with `body`, the scripted call played into its transcript, then ended. `intervalMs`
+ * paces the frames: the recording lasts as long as the call did.
+ */
+async function endedCall(body: Record<string, unknown>, intervalMs = 0): Promise<string> {
 	const { json: session } = await createSession(sb, body);
-	await sb.play(session.id, { intervalMs: 0, waitForListener: false, endWhenDone: true });
+	await sb.play(session.id, { intervalMs, waitForListener: false, endWhenDone: true });
 	expect(sb.sessions.get(session.id)?.status).toBe('ended');
 	return session.id;
 }
+
+/** Frames 25 ms apart: every turn lasts at least 25 ms, a few hundred samples to measure. */
+const PACED_MS = 25;
 
 const recorded = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
 	mode: 'ai_agent',
@@ -96,6 +103,29 @@ function rms(wav: ParsedWav, fromSeconds: number, toSeconds: number): number {
 	return Math.sqrt(sum / Math.max(1, to - from));
 }
 
+/** Where each transcript turn sits on the call's time line: from the previous final to its own. */
+async function turnWindows(sessionId: string): Promise<Array<{ speaker: string; words: number; start: number; end: number }>> {
+	const session = (await api(sb, 'GET', `/sessions/${sessionId}`)).json;
+	const transcript = (await api(sb, 'GET', `/sessions/${sessionId}/transcript`)).json;
+	const startedAt = Date.parse(session.started_at);
+	let previous = 0;
+	return transcript.turns.map((turn: any) => {
+		const end = (Date.parse(turn.timestamp) - startedAt) / 1000;
+		const window = { speaker: turn.speaker, words: turn.text.split(' ').length, start: previous, end };
+		previous = end;
+		return window;
+	});
+}
+
+/**
+ * A stretch inside a turn's speech, however long a busy machine made the turn: speech ends with
+ * the final and covers at least the last 80% of the turn's time, or its words' 0.4 s each.
+ */
+function speechOf({ words, start, end }: { words: number; start: number; end: number }): [number, number] {
+	const speech = Math.min(0.8 * (end - start), 0.4 * words);
+	return [end - 0.8 * speech, end - 0.2 * speech];
+}
+
 describe('recordings', () => {
 	beforeEach(async () => {
 		sb = await KallglotSandbox.start(FAST);
@@ -122,7 +152,7 @@ describe('recordings', () => {
 	});
 
 	it('turns ready with the §5.2 fields, and GET /v1/recordings/{id} agrees with the list', async () => {
-		const sessionId = await endedCall(recorded());
+		const sessionId = await endedCall(recorded(), PACED_MS);
 		const [agent] = await readyRecordings(sessionId);
 		expect(agent).toEqual({
 			id: expect.stringMatching(/^rec_/),
@@ -139,16 +169,28 @@ describe('recordings', () => {
 			created_at: expect.any(String),
 			expires_at: expect.any(String),
 		});
-		expect(agent.duration).toBeGreaterThanOrEqual(2);
-		expect(agent.duration).toBeLessThanOrEqual(15);
+		expect(agent.duration).toBeGreaterThan(0);
 		expect(Date.parse(agent.expires_at)).toBeGreaterThan(Date.parse(agent.created_at));
 		expect((await api(sb, 'GET', `/recordings/${agent.id}`)).json).toEqual(agent);
 	});
 
-	it('serves each channel as a playable 8 kHz 16-bit mono PCM WAV with the speaker on its own channel', async () => {
-		const sessionId = await endedCall(recorded());
+	it('a recording lasts exactly as long as the call: the duration_seconds of /end and the transcript', async () => {
+		const sessionId = await endedCall(recorded(), PACED_MS);
 		const recordings = await readyRecordings(sessionId);
-		const turnSeconds = (recordings[0].duration as number) / BILINGUAL_CALL.length;
+		const callSeconds = (await api(sb, 'POST', `/sessions/${sessionId}/end`)).json.duration_seconds;
+		expect(callSeconds).toBeGreaterThan(0);
+		expect((await api(sb, 'GET', `/sessions/${sessionId}/transcript`)).json.metadata.duration_seconds).toBe(callSeconds);
+		const bytes = 44 + Math.round(callSeconds * 8000) * 2;
+		expect(recordings.map((r) => [r.duration, r.size])).toEqual([
+			[callSeconds, bytes],
+			[callSeconds, bytes],
+		]);
+	});
+
+	it('serves each channel as a playable 8 kHz 16-bit mono PCM WAV with the speaker on its own channel, each turn where the call had it', async () => {
+		const sessionId = await endedCall(recorded(), PACED_MS);
+		const recordings = await readyRecordings(sessionId);
+		const turns = await turnWindows(sessionId);
 		for (const recording of recordings) {
 			const res = await audio(recording.id);
 			expect(res.status).toBe(200);
@@ -161,11 +203,11 @@ describe('recordings', () => {
 			expect(wav).toMatchObject({ format: 1, channels: 1, sampleRate: 8000, byteRate: 16000, blockAlign: 2, bitsPerSample: 16 });
 			expect(wav.samples.length / wav.sampleRate).toBeCloseTo(recording.duration, 3);
 
-			// The first turn is the customer's, the second the agent's (the scripted call).
-			const [own, other] = recording.channel === 'customer' ? [0, 1] : [1, 0];
-			const middle = (turn: number): [number, number] => [(turn + 0.25) * turnSeconds, (turn + 0.6) * turnSeconds];
-			expect(rms(wav, ...middle(own))).toBeGreaterThan(0.05);
-			expect(rms(wav, ...middle(other))).toBeLessThan(0.001);
+			// Every turn of this channel's speaker is heard in its time, every other turn is silence.
+			for (const turn of turns) {
+				if (turn.speaker === recording.channel) expect(rms(wav, ...speechOf(turn))).toBeGreaterThan(0.05);
+				else expect(rms(wav, ...speechOf(turn))).toBeLessThan(0.001);
+			}
 		}
 		// The two channels differ: two voices, not one file twice.
 		const [a, b] = await Promise.all(recordings.map((r) => audio(r.id)));
@@ -173,14 +215,30 @@ describe('recordings', () => {
 	});
 
 	it('a mixed recording is one file with both parties', async () => {
-		const sessionId = await endedCall(recorded({ mix_mode: 'mixed' }));
+		const sessionId = await endedCall(recorded({ mix_mode: 'mixed' }), PACED_MS);
 		const [mixed, ...rest] = await readyRecordings(sessionId);
 		expect(rest).toEqual([]);
 		expect(mixed.channel).toBe('mixed');
 		const wav = parseWav((await audio(mixed.id)).bytes);
-		const turnSeconds = mixed.duration / BILINGUAL_CALL.length;
-		expect(rms(wav, 0.25 * turnSeconds, 0.6 * turnSeconds)).toBeGreaterThan(0.05);
-		expect(rms(wav, 1.25 * turnSeconds, 1.6 * turnSeconds)).toBeGreaterThan(0.05);
+		for (const turn of await turnWindows(sessionId)) expect(rms(wav, ...speechOf(turn))).toBeGreaterThan(0.05);
+	});
+
+	it('places a turn at the end of its time, after a lead-in, no longer than its words take to say', () => {
+		// 2 words (0.8 s of speech) given 3 s: silence, then the words, ending when the final came.
+		const turns: SpokenTurn[] = [
+			{ speaker: 'customer', text: 'Hello there', startSeconds: 0, endSeconds: 3 },
+			{ speaker: 'agent', text: 'Hi', startSeconds: 3, endSeconds: 3.5 },
+		];
+		const wav = parseWav(synthesizeRecording(turns, 'mixed', 4));
+		expect(wav.samples.length).toBe(4 * 8000);
+		expect(rms(wav, 0, 2.15)).toBe(0);
+		expect(rms(wav, 2.3, 2.9)).toBeGreaterThan(0.05);
+		// Short turn: 0.1 s lead-in (a fifth of its 0.5 s), then speech until its end.
+		expect(rms(wav, 3, 3.09)).toBe(0);
+		expect(rms(wav, 3.15, 3.45)).toBeGreaterThan(0.05);
+		expect(rms(wav, 3.5, 4)).toBe(0);
+		// The same turns and timing always give the same bytes.
+		expect(synthesizeRecording(turns, 'mixed', 4).equals(synthesizeRecording(turns, 'mixed', 4))).toBe(true);
 	});
 
 	it('a session without recording.enabled leaves no recordings', async () => {

@@ -167,6 +167,13 @@ export async function renderedParameters(scope: Locator): Promise<string[]> {
   return [...new Set(names)];
 }
 
+/** The values of the inputs and text areas inside `scope` (what a user sees typed in the fields). */
+export async function inputValues(scope: Locator): Promise<string[]> {
+  return scope.evaluateAll((elements) =>
+    elements.flatMap((el) => Array.from(el.querySelectorAll('input, textarea')).map((i) => (i as HTMLInputElement).value)).filter((v) => v !== ''),
+  );
+}
+
 /** Visible labels of the panel's parameters (n8n's label text, first line only). */
 export async function parameterLabels(scope: Locator): Promise<string[]> {
   const labels = await scope.locator('[data-test-id="parameter-item"] label').allInnerTexts();
