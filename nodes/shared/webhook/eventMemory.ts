@@ -30,14 +30,14 @@ export interface EventMemory {
 }
 
 export interface ClaimLifetimes {
-	/** How long an unfinished claim holds: longer than any delivery can take (lookup + enrichment + hand-over). */
+	/** How long an unfinished claim holds: past Kallglot's 30 s, a delivery has been given up and will be redelivered. */
 	pendingMs: number;
 	/** How long a handed-over event is remembered: Kallglot retries for about 41.5 hours. */
 	rememberMs: number;
 }
 
 export const DEFAULT_CLAIM_LIFETIMES: ClaimLifetimes = {
-	pendingMs: 60_000,
+	pendingMs: 35_000,
 	rememberMs: DEFAULT_SEEN_LIMITS.maxAgeSeconds * 1000,
 };
 
