@@ -54,6 +54,9 @@ import { memoryFor, REDIS_CREDENTIAL, SEEN_KEY, TriggerMemories } from './memory
 const memories = new TriggerMemories();
 const sessionCaches = new Map<string, SessionCache<IDataObject>>();
 
+/** What n8n answers once it has taken an accepted event's execution. */
+const ACCEPTED: IDataObject = { received: true };
+
 /** A copy of an event whose first delivery is still being handled is asked to come back. */
 const IN_PROGRESS_RETRY_AFTER_SECONDS = 10;
 
@@ -189,8 +192,18 @@ export class KallglotWebhookTrigger implements INodeType {
 			{ name: API_CREDENTIAL, required: false },
 			{ name: REDIS_CREDENTIAL, required: true, displayOptions: { show: { eventMemory: ['redis'] } } },
 		],
-		// n8n answers (with webhookResponse) once it has taken the execution; refusals are answered here.
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		// n8n answers an accepted event once it has taken the execution; refusals are answered here.
+		// The answer must be responseData: n8n (2.8 to 2.41) evaluates it with the default text
+		// "firstEntryJson" when unset, which then wins over the node's webhookResponse.
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				responseData: `={{ (${JSON.stringify(ACCEPTED)}) }}`,
+				path: 'webhook',
+			},
+		],
 		properties,
 	};
 
@@ -339,7 +352,7 @@ export class KallglotWebhookTrigger implements INodeType {
 				memory.staticData[SEEN_KEY] = memory.memory.stateFor(envelope.id) as unknown as IDataObject;
 			}
 			void settleWhenAnswered(this, claim, logged);
-			return { workflowData: [[item]], webhookResponse: { received: true } };
+			return { workflowData: [[item]], webhookResponse: ACCEPTED };
 		} catch (error) {
 			await claim.release().catch(() => undefined);
 			throw asNodeError(node, error);

@@ -88,8 +88,19 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     console.log(`[e2e ${E2E_N8N_VERSION}] webhook-queue.e2e.ts wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
-  const executions = async (): Promise<N8nExecution[]> =>
-    await cluster.main.listExecutions({ workflowId, includeData: true, limit: 250 });
+  /** Every execution of a workflow (the public API pages by 250). */
+  const executionsOf = async (id: string, includeData: boolean): Promise<N8nExecution[]> => {
+    const all: N8nExecution[] = [];
+    let cursor: string | undefined;
+    do {
+      const q = new URLSearchParams({ workflowId: id, includeData: String(includeData), limit: '250', ...(cursor ? { cursor } : {}) });
+      const page = await cluster.main.api<{ data: N8nExecution[]; nextCursor?: string | null }>('GET', `/executions?${q}`);
+      all.push(...page.data);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return all;
+  };
+  const executions = async (): Promise<N8nExecution[]> => await executionsOf(workflowId, true);
   /** The event an execution ran for; undefined while it has no data yet. */
   const eventIdOf = (e: N8nExecution): string | undefined => {
     try {
@@ -137,6 +148,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
   });
 
   test('a webhook process stopped while its delivery’s enrichment is in flight loses nothing: the redelivery runs, once', async () => {
+    const since = Date.now();
     const created = await fetch(`${sandbox.baseUrl}/sessions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${sandbox.apiKey}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
@@ -148,7 +160,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     sandbox.configureWebhooks({ url, secret: SECRET, events: ['transcript.ready'] });
     await sandbox.play(sessionId, { intervalMs: 0, waitForListener: false, endWhenDone: true });
     await waitFor('the held transcript fetch', () => sandbox.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/${sessionId}/transcript`)), 60_000);
-    const inFlight = proxy.routes.filter((r) => r.status === 0 && r.path.startsWith('/webhook/'));
+    const inFlight = proxy.routes.filter((r) => r.at >= since && r.status === 0 && r.path.startsWith('/webhook/'));
     expect(inFlight).toHaveLength(1);
     const stopped = cluster.webhooks[inFlight[0].target];
     await timed('stop the webhook process mid-enrichment (SIGTERM)', () => stopped.stop());
@@ -166,5 +178,68 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     expect(webhookTriggerItem(ran[0]).json.transcript).toMatchObject({ session_id: sessionId });
     console.log(`[e2e ${E2E_N8N_VERSION}] stopped mid-enrichment: ${ran.length} execution; attempts ${attempts.map((a) => a.status).join(',')}`);
     await timed('start the webhook process again', () => stopped.start());
+  });
+
+  // Figures for the documentation, not part of the suite (E2E_WEBHOOK_MEASURE=1): the static-data
+  // memory under the same duplicate pairs, the answer time with each memory, and lost events over
+  // repeated restarts mid-burst (E2E_WEBHOOK_RESTART_RUNS, default 3).
+  const measure = process.env.E2E_WEBHOOK_MEASURE === '1' ? test : test.skip;
+  measure('measurements: static-data memory pairs, answer times, restarts mid-burst', async () => {
+    const api = (await cluster.main.getWorkflow(workflowId)).nodes[0].credentials;
+    const { workflow, path } = webhookTriggerWorkflow({ webhook: api.kallglotWebhookApi, api: api.kallglotApi }, { events: ['session.ended'], eventMemory: 'workflow' }, [], 'e2e: static-data memory');
+    const staticId = (await cluster.main.importWorkflow(workflow)).id;
+    await cluster.main.activate(staticId);
+    const staticUrl = `${proxy.url}/webhook/${path}`;
+
+    const ids = Array.from({ length: 100 }, (_, i) => `evt_static_${i}_${randomUUID().slice(0, 8)}`);
+    await Promise.all(ids.flatMap((id) => ['a', 'b'].map((copy) => post(staticUrl, envelope(id), SECRET, `wh_del_${id}_${copy}`))));
+    const staticRuns = (await executionsOf(staticId, false)).length;
+
+    const answerTimes = async (target: string) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const id = `evt_latency_${randomUUID().slice(0, 8)}`;
+        const t0 = performance.now();
+        await post(target, envelope(id), SECRET, `wh_del_${id}`);
+        ms.push(performance.now() - t0);
+      }
+      ms.sort((a, b) => a - b);
+      return { p50: Math.round(ms[20]), p90: Math.round(ms[36]) };
+    };
+    const latency = { redis: await answerTimes(url), staticData: await answerTimes(staticUrl) };
+    await cluster.main.deactivate(staticId);
+
+    const runs = Number(process.env.E2E_WEBHOOK_RESTART_RUNS ?? 3);
+    const results: Array<{ acknowledged: number; lost: number; duplicates: number; failed: number }> = [];
+    sandbox.configureWebhooks({ url, secret: SECRET, events: ['session.ended'] });
+    for (let run = 0; run < runs; run++) {
+      const emitted: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        const envelopeSent = sandbox.emitWebhook('session.ended', session(`sess_burst_${run}_${i}`));
+        if (envelopeSent) emitted.push(envelopeSent.id);
+        if (i === 150) void cluster.webhooks[run % 2].restart();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await waitFor('both webhook processes running', () => cluster.webhooks.every((w) => w.running), 180_000);
+      await sandbox.webhooksIdle();
+      const ran = new Map<string, number>();
+      await waitFor('executions finished', async () => {
+        const all = await executions();
+        ran.clear();
+        for (const e of all) {
+          const id = eventIdOf(e);
+          if (id && emitted.includes(id)) ran.set(id, (ran.get(id) ?? 0) + 1);
+        }
+        return all.every((e) => e.finished || e.status === 'crashed' || e.status === 'error') || undefined;
+      }, 180_000);
+      const acknowledged = emitted.filter((id) => sandbox.webhookDeliveries.some((d) => d.eventId === id && d.outcome === 'delivered'));
+      results.push({
+        acknowledged: acknowledged.length,
+        lost: acknowledged.filter((id) => !ran.has(id)).length,
+        duplicates: [...ran.values()].filter((n) => n > 1).length,
+        failed: emitted.length - acknowledged.length,
+      });
+    }
+    console.log(`[e2e ${E2E_N8N_VERSION}] MEASURE static-data memory: 100 duplicate pairs -> ${staticRuns} executions; answer ms (40 sequential, via the proxy) Redis p50 ${latency.redis.p50} p90 ${latency.redis.p90}, static data p50 ${latency.staticData.p50} p90 ${latency.staticData.p90}; restarts mid-burst (300 events at 20/s): ${JSON.stringify(results)}`);
   });
 });

@@ -244,7 +244,18 @@ export class WebhookHarness {
 		this.executions.push(result.workflowData);
 		this.steps.push('enqueued');
 		this.save(workflow);
-		reply(200, result.webhookResponse ?? { message: 'Workflow was started' });
+		// As n8n 2.8.4 / 2.41.1 do (webhook-on-received-response-extractor): the description's
+		// responseData, evaluated with the default "firstEntryJson", wins over webhookResponse.
+		const responseData = workflow.expression.getComplexParameterValue(
+			workflow.getNode(this.node.name)!,
+			this.nodeType.description.webhooks![0].responseData as string,
+			'webhook',
+			{},
+			undefined,
+			'firstEntryJson',
+		);
+		const body = responseData === 'noData' ? undefined : responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
+		reply(200, body);
 	}
 }
 
