@@ -43,6 +43,27 @@ async function post(url: string, body: string, secret: string, deliveryId: strin
   return { status: res.status, body: text ? JSON.parse(text) : {} };
 }
 
+/** As Kallglot does: a delivery answered 5xx (n8n's "Database is not ready!" on a loaded machine) is sent again. */
+async function deliver(url: string, body: string, secret: string, deliveryId: string): Promise<{ status: number; body: any }> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await post(url, body, secret, deliveryId);
+    if (answer.status < 500 || attempt === 10) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Setup calls to the main, retried while it answers 503 (its database check fails under load). */
+async function settled<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if ((error as { status?: number }).status !== 503 || attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a load balancer, Redis event memory`, () => {
   let cluster: QueueCluster;
   let proxy: RoundRobinProxy;
@@ -53,25 +74,25 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
 
   beforeAll(async () => {
     if (!services.ok) throw new Error(`queue mode needs PostgreSQL and Redis: ${services.problems.join('; ')}`);
-    // Retries over ~48 s: past the 35 s a dead process's claim holds (Kallglot's own span ~41 h).
-    sandbox = await KallglotSandbox.start({ webhookRetryDelaysMs: [250, 500, 1000, 2000, 4000, 8000, 16_000, 16_000] });
+    // Retries over ~76 s: several past the 35 s a dead process's claim holds (Kallglot's span: ~41 h).
+    sandbox = await KallglotSandbox.start({ webhookRetryDelaysMs: [250, 500, 1000, 2000, 4000, 8000, 15_000, 15_000, 15_000, 15_000] });
     cluster = await timed('start queue cluster (main + worker + 2 webhook processes)', async () =>
       startQueueCluster({ install: await getInstall(), workers: 1, webhooks: 2, concurrency: 10 }),
     );
     proxy = await startRoundRobinProxy(cluster.webhooks.map((w) => w.baseUrl));
     const main = cluster.main;
-    await main.ensureOwner();
-    await main.createApiKey();
-    const api = await main.createCredential(CREDENTIAL_TYPE, { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, { name: 'Kallglot sandbox' });
-    const webhook = await main.createCredential(WEBHOOK_CREDENTIAL_TYPE, { signingSecret: SECRET, previousSigningSecret: '' }, { name: 'Kallglot webhook', via: 'rest' });
-    const redis = await main.createCredential('redis', { host: cluster.redis.host, port: cluster.redis.port, database: 0, password: '' }, { name: 'Redis', via: 'rest' });
+    await settled(() => main.ensureOwner());
+    await settled(() => main.createApiKey());
+    const api = await settled(() => main.createCredential(CREDENTIAL_TYPE, { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, { name: 'Kallglot sandbox' }));
+    const webhook = await settled(() => main.createCredential(WEBHOOK_CREDENTIAL_TYPE, { signingSecret: SECRET, previousSigningSecret: '' }, { name: 'Kallglot webhook', via: 'rest' }));
+    const redis = await settled(() => main.createCredential('redis', { host: cluster.redis.host, port: cluster.redis.port, database: 0, password: '' }, { name: 'Redis', via: 'rest' }));
     const { workflow, path } = webhookTriggerWorkflow(
       { webhook: { id: String(webhook.id), name: webhook.name }, api: { id: String(api.id), name: api.name } },
       { events: ['session.ended', 'transcript.ready'], eventMemory: 'redis', options: { fetchTranscript: true } },
     );
     workflow.nodes[0].credentials!.redis = { id: String(redis.id), name: redis.name };
-    workflowId = (await main.importWorkflow(workflow)).id;
-    await timed('publish', () => main.activate(workflowId));
+    workflowId = (await settled(() => main.importWorkflow(workflow))).id;
+    await timed('publish', () => settled(() => main.activate(workflowId)));
     url = `${proxy.url}/webhook/${path}`;
   });
 
@@ -100,7 +121,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     } while (cursor);
     return all;
   };
-  const executions = async (): Promise<N8nExecution[]> => await executionsOf(workflowId, true);
+  const executions = async (): Promise<N8nExecution[]> => await settled(() => executionsOf(workflowId, true));
   /** The event an execution ran for; undefined while it has no data yet. */
   const eventIdOf = (e: N8nExecution): string | undefined => {
     try {
@@ -115,12 +136,12 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
 
   test('forged deliveries get 401 on both processes and start nothing', async () => {
     const ids = Array.from({ length: 10 }, () => `evt_forged_${randomUUID().slice(0, 8)}`);
-    const answers = await Promise.all(ids.map((id) => post(url, envelope(id), 'whsec_not_the_secret_00000000', `wh_del_${id}`)));
+    const answers = await Promise.all(ids.map((id) => deliver(url, envelope(id), 'whsec_not_the_secret_00000000', `wh_del_${id}`)));
     expect(answers.map((a) => [a.status, a.body.error?.code])).toEqual(ids.map(() => [401, 'signature_mismatch']));
     expect(new Set(proxy.routes.filter((r) => r.deliveryId?.startsWith('wh_del_evt_forged')).map((r) => r.target))).toEqual(new Set([0, 1]));
     // A genuine delivery after them runs: the forged ones were answered before it and ran nothing.
     const sentinel = `evt_sentinel_${randomUUID().slice(0, 8)}`;
-    expect(await post(url, envelope(sentinel), SECRET, `wh_del_${sentinel}`)).toEqual({ status: 200, body: { received: true } });
+    expect(await deliver(url, envelope(sentinel), SECRET, `wh_del_${sentinel}`)).toEqual({ status: 200, body: { received: true } });
     await waitFor('the sentinel execution', async () => (await executions()).some((e) => eventIdOf(e) === sentinel && e.finished));
     expect((await executions()).filter((e) => ids.includes(eventIdOf(e) ?? ''))).toEqual([]);
   });
@@ -129,7 +150,7 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     const ids = Array.from({ length: 100 }, (_, i) => `evt_pair_${i}_${randomUUID().slice(0, 8)}`);
     const before = (await executions()).length;
     const t0 = Date.now();
-    const answers = await Promise.all(ids.flatMap((id) => ['a', 'b'].map((copy) => post(url, envelope(id), SECRET, `wh_del_${id}_${copy}`))));
+    const answers = await Promise.all(ids.flatMap((id) => ['a', 'b'].map((copy) => deliver(url, envelope(id), SECRET, `wh_del_${id}_${copy}`))));
     const burstMs = Date.now() - t0;
     const accepted = answers.filter((a) => a.status === 200 && a.body.received === true && !a.body.duplicate);
     const refused = answers.filter((a) => a.status === 409 || a.body.duplicate === true);
@@ -163,7 +184,9 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     const inFlight = proxy.routes.filter((r) => r.at >= since && r.status === 0 && r.path.startsWith('/webhook/'));
     expect(inFlight).toHaveLength(1);
     const stopped = cluster.webhooks[inFlight[0].target];
+    // A rolling restart: stopped (SIGTERM) mid-enrichment, then started again.
     await timed('stop the webhook process mid-enrichment (SIGTERM)', () => stopped.stop());
+    await timed('start it again', () => stopped.start());
 
     const event = sandbox.webhooks.events.find((e) => e.type === 'transcript.ready' && (e.data as { session_id?: string }).session_id === sessionId)!;
     const ran = await waitFor('the event’s execution', async () => {
@@ -177,7 +200,6 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     expect(await executions().then((all) => all.filter((e) => eventIdOf(e) === event.id))).toHaveLength(1);
     expect(webhookTriggerItem(ran[0]).json.transcript).toMatchObject({ session_id: sessionId });
     console.log(`[e2e ${E2E_N8N_VERSION}] stopped mid-enrichment: ${ran.length} execution; attempts ${attempts.map((a) => a.status).join(',')}`);
-    await timed('start the webhook process again', () => stopped.start());
   });
 
   // Figures for the documentation, not part of the suite (E2E_WEBHOOK_MEASURE=1): the static-data
