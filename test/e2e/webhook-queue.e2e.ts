@@ -232,7 +232,8 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     await cluster.main.deactivate(staticId);
 
     const runs = Number(process.env.E2E_WEBHOOK_RESTART_RUNS ?? 3);
-    const results: Array<{ acknowledged: number; lost: number; duplicates: number; failed: number }> = [];
+    const results: Array<{ acknowledged: number; lost: number; duplicates: number; failed: number; lostAttempts: unknown[]; withoutItem: unknown[] }> = [];
+    const seenBefore = new Set((await executions()).map((e) => String(e.id)));
     sandbox.configureWebhooks({ url, secret: SECRET, events: ['session.ended'] });
     for (let run = 0; run < runs; run++) {
       const emitted: string[] = [];
@@ -255,9 +256,19 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
         return all.every((e) => e.finished || e.status === 'crashed' || e.status === 'error') || undefined;
       }, 180_000);
       const acknowledged = emitted.filter((id) => sandbox.webhookDeliveries.some((d) => d.eventId === id && d.outcome === 'delivered'));
+      const lost = acknowledged.filter((id) => !ran.has(id));
+      // Executions n8n created but could not start with the item (e.g. failed during its shutdown).
+      const withoutItem = (await executions()).filter((e) => !seenBefore.has(String(e.id)) && eventIdOf(e) === undefined).map((e) => ({ id: e.id, status: e.status, error: e.data?.resultData?.error?.message }));
+      for (const e of await executions()) seenBefore.add(String(e.id));
       results.push({
         acknowledged: acknowledged.length,
-        lost: acknowledged.filter((id) => !ran.has(id)).length,
+        lost: lost.length,
+        withoutItem,
+        // What each lost event's attempts got, and where they went, to tell n8n's part from ours.
+        lostAttempts: lost.map((id) => ({
+          id,
+          attempts: sandbox.webhookDeliveries.filter((d) => d.eventId === id).map((d) => ({ status: d.status, at: d.at, to: proxy.routes.find((r) => r.deliveryId === d.webhookId && Math.abs(r.at - d.at) < 1000)?.target })),
+        })),
         duplicates: [...ran.values()].filter((n) => n > 1).length,
         failed: emitted.length - acknowledged.length,
       });
