@@ -1,6 +1,7 @@
 import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import { DEFAULT_TOLERANCE_SECONDS } from '../shared/webhook';
+import { MAX_ENRICHMENT_BUDGET_MS } from './kallglotCalls';
 import { POST_CALL_EVENT_TYPES, sessionModeOptions, type WebhookEventType } from '../shared/wire';
 
 const EVENT_OPTIONS: Array<INodePropertyOptions & { value: WebhookEventType }> = [
@@ -49,6 +50,35 @@ export const properties: INodeProperties[] = [
 		type: 'notice',
 		default: '',
 		displayOptions: { show: { verifySignatures: [false] } },
+	},
+	{
+		displayName:
+			'The Kallglot API credential is optional. Without it, items carry what the event itself holds (metadata: null on events that are not a session). Metadata filters and the Fetch/Download options call the Kallglot API: to use them, add a Kallglot API credential above.',
+		name: 'apiNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Event Memory',
+		name: 'eventMemory',
+		type: 'options',
+		default: 'workflow',
+		description:
+			'Where the IDs of events already handed to n8n are kept, so a redelivered event starts no second execution',
+		options: [
+			{
+				name: 'Workflow Static Data (Single Process)',
+				value: 'workflow',
+				description:
+					'Kept with the workflow. Copies of one event that arrive at the same moment on different n8n webhook processes can both run.',
+			},
+			{
+				name: 'Redis (All Processes)',
+				value: 'redis',
+				description:
+					'For queue mode with several webhook processes: one execution per event across all of them. One Redis round trip per delivery.',
+			},
+		],
 	},
 	{
 		displayName: 'Filters',
@@ -103,6 +133,16 @@ export const properties: INodeProperties[] = [
 				description: 'Whether a Recording Ready item carries the audio file as binary data',
 			},
 			{
+				displayName: 'Enrichment Time Limit (Seconds)',
+				name: 'enrichmentBudgetSeconds',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_ENRICHMENT_BUDGET_MS / 1000 },
+				// DEFAULT_ENRICHMENT_BUDGET_MS in seconds (the lint rule wants a literal; a test checks they agree).
+				default: 15,
+				description:
+					'How long fetching the transcript, analysis or recording may take before the event runs without it (with enrichmentError); Kallglot waits 30 s for the answer',
+			},
+			{
 				displayName: 'Fetch Analysis',
 				name: 'fetchAnalysis',
 				type: 'boolean',
@@ -137,7 +177,7 @@ export const properties: INodeProperties[] = [
 				typeOptions: { minValue: 100, maxValue: 10000 },
 				default: 1000,
 				description:
-					'How many recent event IDs are kept (for 48 hours) so a redelivered event starts no second execution',
+					'How many recent event IDs are kept in the workflow static data (for 48 hours) so a redelivered event starts no second execution. With Redis as the event memory, every ID is kept for 48 hours.',
 			},
 			{
 				displayName: 'Timestamp Tolerance (Seconds)',

@@ -1,7 +1,9 @@
 /**
  * The Kallglot calls of the webhook trigger, in one place: the session lookup that fills an
  * item's metadata, and the enrichment on request (full transcript, recording audio, analysis)
- * through the calls the action node uses too. Enrichment failures become `enrichmentError`.
+ * through the calls the action node uses too. All of it happens before n8n answers the delivery
+ * (Kallglot waits 30 s): the lookup within LOOKUP_TIMEOUT_MS, the enrichment within its budget
+ * (DEFAULT_ENRICHMENT_BUDGET_MS). Enrichment failures become `enrichmentError`.
  */
 import type { IBinaryData, IDataObject, IWebhookFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
@@ -12,10 +14,11 @@ import { redactSecrets } from '../shared/redact';
 import { kallglotApiRequest, type RetryPolicy } from '../shared/transport';
 import { paths } from '../shared/wire';
 
-/** Before the answer to Kallglot (which waits 30 s): short. */
 const LOOKUP_POLICY: RetryPolicy = { maxRetries: 1, baseDelayMs: 250, maxDelayMs: 2_000 };
-const LOOKUP_TIMEOUT_MS = 10_000;
-/** After the answer: a little patience, but the execution waits for it. */
+export const LOOKUP_TIMEOUT_MS = 8_000;
+/** Lookup (8 s) + enrichment (15 s) + hand-over stay well inside Kallglot's 30 s. */
+export const DEFAULT_ENRICHMENT_BUDGET_MS = 15_000;
+export const MAX_ENRICHMENT_BUDGET_MS = 20_000;
 const ENRICH_POLICY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 5_000 };
 
 export interface EnrichmentError {
@@ -31,6 +34,9 @@ export async function lookUpSession(ctx: IWebhookFunctions, sessionId: string): 
 	);
 }
 
+/** Kallglot does not know the session (404): not an outage, the event runs without its metadata. */
+export const isNotFound = (error: unknown): boolean => error instanceof NodeApiError && String(error.httpCode) === '404';
+
 /** code + message of any failure, with nothing secret in it. */
 export function enrichmentError(error: unknown): EnrichmentError {
 	if (error instanceof NodeApiError) {
@@ -44,12 +50,12 @@ export function enrichmentError(error: unknown): EnrichmentError {
 	return { code: 'enrichment_failed', message: redactSecrets(message) };
 }
 
-export async function fetchTranscript(ctx: IWebhookFunctions, sessionId: string): Promise<IDataObject> {
-	return await kallglotApiRequest.call(ctx, { method: 'GET', path: paths.transcript(sessionId) }, ENRICH_POLICY);
+export async function fetchTranscript(ctx: IWebhookFunctions, sessionId: string, signal: AbortSignal): Promise<IDataObject> {
+	return await kallglotApiRequest.call(ctx, { method: 'GET', path: paths.transcript(sessionId), signal }, ENRICH_POLICY);
 }
 
-export async function fetchAnalysis(ctx: IWebhookFunctions, analysisId: string): Promise<IDataObject> {
-	return await getAnalysis.call(ctx, analysisId, {}, ENRICH_POLICY);
+export async function fetchAnalysis(ctx: IWebhookFunctions, analysisId: string, signal: AbortSignal): Promise<IDataObject> {
+	return await getAnalysis.call(ctx, analysisId, { signal }, ENRICH_POLICY);
 }
 
 /**
@@ -60,8 +66,12 @@ export async function fetchAnalysis(ctx: IWebhookFunctions, analysisId: string):
 const SHARED_WEBHOOK_TEMP = /^filesystem(-v2)?:.*\/executions\/temp\//;
 
 /** The event's recording object names the file; its audio becomes n8n binary data. */
-export async function recordingFile(ctx: IWebhookFunctions, recording: IDataObject & { id: string }): Promise<IBinaryData> {
-	const file = await downloadRecordingAudio.call(ctx, recording as Recording);
+export async function recordingFile(
+	ctx: IWebhookFunctions,
+	recording: IDataObject & { id: string },
+	signal: AbortSignal,
+): Promise<IBinaryData> {
+	const file = await downloadRecordingAudio.call(ctx, recording as Recording, { signal });
 	const binary = await recordingBinary.call(ctx, file);
 	if (!binary.id || !SHARED_WEBHOOK_TEMP.test(binary.id)) return binary;
 	// There, the file travels inside the item instead (as in n8n's in-memory mode).

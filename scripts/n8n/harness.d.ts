@@ -1,6 +1,6 @@
 import type { N8nInstall } from './install';
 
-export type N8nMode = 'regular' | 'queue-main' | 'queue-worker';
+export type N8nMode = 'regular' | 'queue-main' | 'queue-worker' | 'queue-webhook';
 
 export interface StartN8nOptions {
   /** From ensureN8n(); default: the install for E2E_N8N_VERSION (2.8.4). */
@@ -175,7 +175,9 @@ export interface QueueCluster {
   redis: RedisOptions;
   main: N8nInstance;
   workers: N8nInstance[];
-  /** Workers, then main; drops the database and the Redis keys under the prefix. */
+  /** Webhook processes (`n8n webhook`); a load balancer goes in front of them (startRoundRobinProxy). */
+  webhooks: N8nInstance[];
+  /** Webhook processes, workers, then main; drops the database and the Redis keys under the prefix. */
   stop(): Promise<void>;
 }
 
@@ -190,6 +192,9 @@ export interface StartQueueClusterOptions {
   concurrency?: number;
   /** OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS (default true). */
   offloadManualExecutions?: boolean;
+  /** Webhook processes to start (default 0). */
+  webhooks?: number;
+  webhookEnv?: Record<string, string>;
   logLevel?: string;
 }
 
@@ -203,6 +208,23 @@ export const DEFAULT_OWNER: Readonly<Owner>;
 export function startN8n(opts?: StartN8nOptions): Promise<N8nInstance>;
 /** Throws (with `problems`) naming the service it could not reach. */
 export function startQueueCluster(opts?: StartQueueClusterOptions): Promise<QueueCluster>;
+export interface ProxyRoute {
+  /** Index of the target the request went to. */
+  target: number;
+  method: string;
+  path: string;
+  deliveryId?: string;
+  /** The upstream's status; 502 when it refused or dropped the connection; 0 while in flight. */
+  status: number;
+  at: number;
+}
+export interface RoundRobinProxy {
+  url: string;
+  routes: ProxyRoute[];
+  close(): Promise<void>;
+}
+/** A round-robin load balancer on 127.0.0.1 in front of `targets` (base URLs), 502 for a target that is down. */
+export function startRoundRobinProxy(targets: string[]): Promise<RoundRobinProxy>;
 export function checkQueueServices(opts?: { pg?: PgOptions; redis?: RedisOptions }): Promise<{ ok: boolean; problems: string[] }>;
 export function assertDistBuilt(root?: string): string[];
 export function linkPackage(userFolder: string, root?: string): string;

@@ -18,6 +18,7 @@
  */
 const fs = require('fs');
 const os = require('os');
+const http = require('http');
 const net = require('net');
 const path = require('path');
 const crypto = require('crypto');
@@ -169,7 +170,7 @@ function cleanParentEnv() {
 async function startN8n(opts = {}) {
   const install = opts.install || (await require('./install').ensureN8n(e2eInstallOptions()));
   const mode = opts.mode || 'regular';
-  if (!['regular', 'queue-main', 'queue-worker'].includes(mode)) throw new Error(`unknown mode ${mode}`);
+  if (!['regular', 'queue-main', 'queue-worker', 'queue-webhook'].includes(mode)) throw new Error(`unknown mode ${mode}`);
   const name = opts.name || mode;
   const userFolder = opts.userFolder || newUserFolder(`${install.version}-${name}`);
   fs.mkdirSync(userFolder, { recursive: true });
@@ -273,7 +274,7 @@ class N8nInstance {
       GENERIC_TIMEZONE: 'UTC',
       TZ: 'UTC',
     };
-    if (this.mode === 'queue-main' || this.mode === 'queue-worker') env.EXECUTIONS_MODE = 'queue';
+    if (this.mode !== 'regular') env.EXECUTIONS_MODE = 'queue';
     if (this.mode === 'queue-worker') {
       env.QUEUE_HEALTH_CHECK_ACTIVE = 'true';
       env.QUEUE_HEALTH_CHECK_PORT = String(this.healthPort);
@@ -293,7 +294,7 @@ class N8nInstance {
     const fd = fs.openSync(this.logFile, 'a');
     fs.writeSync(fd, `\n===== [harness] start #${this.startCount} ${new Date().toISOString()} n8n ${this.version} mode=${this.mode} port=${this.port} broker=${this.brokerPort}${this.healthPort ? ` health=${this.healthPort}` : ''} userFolder=${this.userFolder}\n`);
     this.logOffsetAtStart = fs.fstatSync(fd).size;
-    const cmd = this.mode === 'queue-worker' ? 'worker' : 'start';
+    const cmd = { 'queue-worker': 'worker', 'queue-webhook': 'webhook' }[this.mode] || 'start';
     const child = spawn(this.install.nodeBin, [this.install.n8nBin, cmd, ...this.args], {
       cwd: this.userFolder,
       env: this.env,
@@ -321,7 +322,9 @@ class N8nInstance {
     const probes =
       this.mode === 'queue-worker'
         ? [`http://127.0.0.1:${this.healthPort}/healthz/readiness`]
-        : [`${this.baseUrl}/healthz/readiness`, `${this.baseUrl}/rest/settings`]; // readiness comes ~2 s before REST routes
+        : this.mode === 'queue-webhook'
+          ? [`${this.baseUrl}/healthz/readiness`] // a webhook process serves no REST API
+          : [`${this.baseUrl}/healthz/readiness`, `${this.baseUrl}/rest/settings`]; // readiness comes ~2 s before REST routes
     for (const url of probes) {
       for (;;) {
         if (!this.running) {
@@ -872,7 +875,8 @@ async function checkQueueServices({ pg = DEFAULT_PG, redis = DEFAULT_REDIS } = {
  * broker port and health port), all sharing N8N_ENCRYPTION_KEY. stop() stops the workers, then
  * the main, drops the database and deletes the Redis keys under the prefix.
  * Options: install, workers (2), env (for all), mainEnv, workerEnv, pg, redis, concurrency (5),
- * offloadManualExecutions (true: manual runs go to workers too).
+ * offloadManualExecutions (true: manual runs go to workers too), webhooks (0): webhook processes
+ * (`n8n webhook`) started after the workers, each with its own user folder and port, stopped first.
  */
 async function startQueueCluster(opts = {}) {
   const install = opts.install || (await require('./install').ensureN8n(e2eInstallOptions()));
@@ -911,14 +915,16 @@ async function startQueueCluster(opts = {}) {
     redis,
     main: undefined,
     workers: [],
+    webhooks: [],
     async stop() {
       const errors = [];
+      for (const w of cluster.webhooks) await w.stop().catch((e) => errors.push(e));
       for (const w of cluster.workers) await w.stop().catch((e) => errors.push(e));
       if (cluster.main) await cluster.main.stop().catch((e) => errors.push(e));
       await psql(pg, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch((e) => errors.push(e));
       await deleteRedisPrefix(redis, prefix).catch((e) => errors.push(e));
       if (process.env.E2E_KEEP_USER_FOLDERS !== '1') {
-        for (const inst of [cluster.main, ...cluster.workers]) if (inst) fs.rmSync(inst.userFolder, { recursive: true, force: true });
+        for (const inst of [cluster.main, ...cluster.workers, ...cluster.webhooks]) if (inst) fs.rmSync(inst.userFolder, { recursive: true, force: true });
       }
       if (errors.length) throw new Error(`queue cluster stop: ${errors.map((e) => e.message).join('; ')}`);
     },
@@ -938,11 +944,67 @@ async function startQueueCluster(opts = {}) {
         }),
       );
     }
+    for (let i = 1; i <= (opts.webhooks ?? 0); i++) {
+      cluster.webhooks.push(
+        await startN8n({ install, mode: 'queue-webhook', name: `queue-webhook-${i}`, encryptionKey, env: { ...shared, ...(opts.webhookEnv || {}) }, logLevel: opts.logLevel }),
+      );
+    }
   } catch (e) {
     await cluster.stop().catch(() => {});
     throw e;
   }
   return cluster;
+}
+
+/**
+ * A round-robin HTTP load balancer on 127.0.0.1 (port 0) in front of `targets` (base URLs), as
+ * nginx's default upstream does: each request goes to the next target; a target that refuses the
+ * connection or drops it before answering gets 502 (as nginx answers), never a retry elsewhere.
+ * `routes` records where each request went (with its Kallglot-Webhook-Id) and its status.
+ */
+async function startRoundRobinProxy(targets) {
+  const urls = targets.map((t) => new URL(t));
+  const routes = [];
+  let next = 0;
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    const index = next++ % urls.length;
+    const target = urls[index];
+    const route = { target: index, method: req.method, path: req.url, deliveryId: req.headers['kallglot-webhook-id'], status: 0, at: Date.now() };
+    routes.push(route);
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: `${target.hostname}:${target.port}` }, agent: false },
+      (answer) => {
+        route.status = answer.statusCode;
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+        answer.on('aborted', () => res.destroy());
+      },
+    );
+    upstream.on('error', () => {
+      route.status = 502;
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end('{"message":"bad gateway"}');
+      } else res.destroy();
+    });
+    req.pipe(upstream);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    routes,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function deleteRedisPrefix(redis, prefix) {
@@ -965,6 +1027,7 @@ module.exports = {
   N8nInstance,
   startN8n,
   startQueueCluster,
+  startRoundRobinProxy,
   checkQueueServices,
   assertDistBuilt,
   linkPackage,

@@ -409,7 +409,7 @@ describeBrowser(`n8n ${E2E_N8N_VERSION} editor in Chromium`, () => {
     expect((await fetch(`${sandbox.baseUrl}/sessions/${session.id}/dial`, { method: 'POST', headers, body: JSON.stringify({ to: '+33142685300' }) })).status).toBe(200);
     await sandbox.play(session.id, { intervalMs: 0, waitForListener: false });
 
-    const params = await openNode(page, 'Campaign Call Events');
+    await openNode(page, 'Campaign Call Events');
     const ndv = page.locator('[data-test-id="ndv"]');
     // The panel's Webhook URLs list the test URL the sandbox will deliver to.
     const testUrl = `${n8n.baseUrl}/webhook-test/${webhookId}/webhook`;

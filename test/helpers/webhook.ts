@@ -1,16 +1,19 @@
 /**
- * Runs the Kallglot Webhook Trigger's webhook() the way n8n does for a production webhook: a
- * real HTTP server hands each request (raw bytes kept, as n8n's body reader does) to n8n-core's
- * WebhookContext; what webhook() returns decides the answer and whether an execution starts.
- * "Restarting" builds a new workflow from the saved static data and a fresh copy of the node
- * module, so nothing held in process memory survives.
+ * Runs the Kallglot Webhook Trigger's webhook() the way n8n (2.8.4 and later) does for a production
+ * webhook: a real HTTP server hands each request (raw bytes kept, as n8n's body reader does) to
+ * n8n-core's WebhookContext; what webhook() returns decides the answer and whether an execution
+ * starts. For an onReceived webhook that returned workflowData, n8n first hands the execution over
+ * (here: `enqueue`, which a test can delay or fail), then saves the workflow's static data, then
+ * answers with the node's webhookResponse; a failed hand-over is answered 500 and saves nothing
+ * (webhook-helpers.ts / live-webhooks.ts). "Restarting" builds a new workflow from the saved static
+ * data and a fresh copy of the node module, so nothing held in process memory survives.
  */
 import { logLines } from './trigger';
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 
-import { WebhookContext } from 'n8n-core';
+import { HookContext, WebhookContext } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
 	IDataObject,
@@ -43,8 +46,11 @@ export interface Answer {
 
 export interface HarnessOptions {
 	parameters: INode['parameters'];
-	credentials: { kallglotWebhookApi: ICredentialDataDecryptedObject; kallglotApi: ICredentialDataDecryptedObject };
+	/** kallglotApi left out: the node has no Kallglot API credential. */
+	credentials: { kallglotWebhookApi: ICredentialDataDecryptedObject; kallglotApi?: ICredentialDataDecryptedObject; redis?: ICredentialDataDecryptedObject };
 	workflowId?: string;
+	/** n8n taking the execution (in queue mode: creating and enqueueing it); may wait or throw. */
+	enqueue?: (workflowData: INodeExecutionData[][]) => Promise<void>;
 }
 
 export class WebhookHarness {
@@ -52,10 +58,12 @@ export class WebhookHarness {
 	readonly executions: INodeExecutionData[][][] = [];
 	/** Errors webhook() threw (n8n would answer 500). */
 	readonly thrown: Error[] = [];
+	/** What n8n did, in order: `enqueued`, `saved` (static data), `answered <status>`. */
+	readonly steps: string[] = [];
+	private saved: IDataObject = {};
 	url = '';
 	private server: Server | undefined;
 	private readonly inFlight = new Set<Promise<void>>();
-	private workflow!: Workflow;
 	private node!: INode;
 	private nodeType!: INodeType;
 
@@ -68,14 +76,56 @@ export class WebhookHarness {
 		return harness;
 	}
 
-	/** The workflow's static data as n8n would save it (JSON). */
+	/** The workflow's static data as n8n saved it (JSON). */
 	get savedStaticData(): IDataObject {
-		return JSON.parse(JSON.stringify(this.workflow.staticData)) as IDataObject;
+		return JSON.parse(JSON.stringify(this.saved)) as IDataObject;
+	}
+
+	private save(workflow: Workflow): void {
+		this.saved = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
+		this.steps.push('saved');
+	}
+
+	/** As n8n does per request: the workflow read anew, with the static data as last saved. */
+	private buildWorkflow(): Workflow {
+		return new Workflow({
+			id: this.options.workflowId ?? 'webhook-test',
+			nodes: [this.node],
+			connections: {},
+			active: true,
+			nodeTypes: new TestNodeTypes([this.nodeType]),
+			staticData: JSON.parse(JSON.stringify(this.saved)) as IDataObject,
+		});
 	}
 
 	/** Like an n8n restart: a new process (fresh module state) with the saved static data. */
 	restart(): void {
 		this.load(this.savedStaticData);
+	}
+
+	/** What n8n does when the workflow is published: the webhook methods (checkExists, create). */
+	async activate(): Promise<void> {
+		const additionalData = additionalDataFor(this.options.credentials as Record<string, ICredentialDataDecryptedObject>);
+		const workflow = this.buildWorkflow();
+		const context = new HookContext(workflow, workflow.getNode(this.node.name)!, additionalData, 'trigger', 'activate', this.webhookData(additionalData));
+		const methods = this.nodeType.webhookMethods!.default!;
+		if (!(await methods.checkExists.call(context))) await methods.create.call(context);
+	}
+
+	private webhookData(additionalData: IWebhookData['workflowExecuteAdditionalData']): IWebhookData {
+		return {
+			httpMethod: 'POST',
+			node: this.node.name,
+			path: `${this.node.webhookId}/webhook`,
+			webhookDescription: this.nodeType.description.webhooks![0],
+			workflowId: this.options.workflowId ?? 'webhook-test',
+			workflowExecuteAdditionalData: additionalData,
+		};
+	}
+
+	/** The node as the workflow holds it (its parameters and credentials). */
+	get workflowNode(): INode {
+		return this.node;
 	}
 
 	/** Changes node parameters (as editing and re-publishing would), keeping the static data. */
@@ -116,7 +166,8 @@ export class WebhookHarness {
 	private load(staticData: IDataObject): void {
 		const NodeType = freshNodeClass();
 		this.nodeType = new NodeType();
-		const node: INode = {
+		this.saved = staticData;
+		this.node = {
 			id: 'webhook-trigger',
 			name: 'Kallglot Webhook Trigger',
 			type: `${PACKAGE}.kallglotWebhookTrigger`,
@@ -126,18 +177,10 @@ export class WebhookHarness {
 			parameters: this.node?.parameters ?? this.options.parameters,
 			credentials: {
 				kallglotWebhookApi: { id: '2', name: 'Kallglot webhook' },
-				kallglotApi: { id: '1', name: 'Kallglot account' },
+				...(this.options.credentials.kallglotApi ? { kallglotApi: { id: '1', name: 'Kallglot account' } } : {}),
+				...(this.options.credentials.redis ? { redis: { id: '3', name: 'Redis' } } : {}),
 			},
 		};
-		this.workflow = new Workflow({
-			id: this.options.workflowId ?? 'webhook-test',
-			nodes: [node],
-			connections: {},
-			active: true,
-			nodeTypes: new TestNodeTypes([this.nodeType]),
-			staticData,
-		});
-		this.node = this.workflow.getNode(node.name) as INode;
 	}
 
 	private async listen(): Promise<void> {
@@ -165,30 +208,54 @@ export class WebhookHarness {
 				return response;
 			},
 		});
-		const additionalData = additionalDataFor(this.options.credentials);
+		const additionalData = additionalDataFor(this.options.credentials as Record<string, ICredentialDataDecryptedObject>);
 		Object.assign(additionalData, { httpRequest: request, httpResponse: response });
-		const description = this.nodeType.description.webhooks![0];
-		const webhookData: IWebhookData = {
-			httpMethod: 'POST',
-			node: this.node.name,
-			path: `${this.node.webhookId}/webhook`,
-			webhookDescription: description,
-			workflowId: this.workflow.id,
-			workflowExecuteAdditionalData: additionalData,
+		const workflow = this.buildWorkflow();
+		const context = new WebhookContext(workflow, workflow.getNode(this.node.name)!, additionalData, 'webhook', this.webhookData(additionalData), [], null);
+		const reply = (status: number, body: unknown) => {
+			this.steps.push(`answered ${status}`);
+			response.status(status).json(body);
 		};
-		const context = new WebhookContext(this.workflow, this.node, additionalData, 'webhook', webhookData, [], null);
+		let result;
 		try {
-			const result = await this.nodeType.webhook!.call(context);
-			if (result.workflowData) this.executions.push(result.workflowData);
-			if (!res.writableEnded) {
-				if (result.noWebhookResponse) throw new Error('noWebhookResponse without a response written');
-				response.status(200).json({ message: 'Webhook call received' });
-			}
+			result = await this.nodeType.webhook!.call(context);
 		} catch (error) {
 			this.thrown.push(error as Error);
-			if (!res.headersSent) response.status(500).json({ message: 'Error in workflow' });
+			if (!res.headersSent) reply(500, { message: 'Error in workflow' });
 			else res.end();
+			return;
 		}
+		if (result.noWebhookResponse) {
+			if (!res.writableEnded) throw new Error('noWebhookResponse without a response written');
+			this.save(workflow);
+			return;
+		}
+		if (!result.workflowData) {
+			this.save(workflow);
+			reply(200, result.webhookResponse ?? { message: 'Webhook call received' });
+			return;
+		}
+		try {
+			await this.options.enqueue?.(result.workflowData);
+		} catch {
+			reply(500, { message: 'Error in workflow' });
+			return;
+		}
+		this.executions.push(result.workflowData);
+		this.steps.push('enqueued');
+		this.save(workflow);
+		// As n8n 2.8.4 / 2.41.1 do (webhook-on-received-response-extractor): the description's
+		// responseData, evaluated with the default "firstEntryJson", wins over webhookResponse.
+		const responseData = workflow.expression.getComplexParameterValue(
+			workflow.getNode(this.node.name)!,
+			this.nodeType.description.webhooks![0].responseData as string,
+			'webhook',
+			{},
+			undefined,
+			'firstEntryJson',
+		);
+		const body = responseData === 'noData' ? undefined : responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
+		reply(200, body);
 	}
 }
 

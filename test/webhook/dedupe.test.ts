@@ -1,4 +1,4 @@
-import { SeenEvents, SeenEventsRegistry, type SeenEventsState } from '../../nodes/shared/webhook/seenEvents';
+import { SeenEvents, type SeenEventsState } from '../../nodes/shared/webhook/seenEvents';
 import { SessionCache } from '../../nodes/shared/webhook/sessionCache';
 
 const T = 1_800_000_000;
@@ -61,25 +61,6 @@ describe('seen-event store', () => {
 		seen.claim('evt_1', T);
 		seen.release('evt_1');
 		expect(seen.claim('evt_1', T)).toBe(true);
-	});
-
-	test('the registry keeps one store per trigger: a duplicate in flight is caught before static data is saved', () => {
-		const registry = new SeenEventsRegistry();
-		const staticDataBefore = undefined; // neither delivery has seen saved static data yet
-		expect(registry.forTrigger('wf1:Trigger', staticDataBefore, limits).claim('evt_1', T)).toBe(true);
-		expect(registry.forTrigger('wf1:Trigger', staticDataBefore, limits).claim('evt_1', T)).toBe(false);
-		// Another trigger (workflow or node) is independent.
-		expect(registry.forTrigger('wf2:Trigger', undefined, limits).claim('evt_1', T)).toBe(true);
-		expect(registry.forTrigger('wf1:Other', undefined, limits).claim('evt_1', T)).toBe(true);
-	});
-
-	test('two deliveries that saved their own copy of static data (a lost update) are healed on the next save', () => {
-		const registry = new SeenEventsRegistry();
-		const a = registry.forTrigger('wf:T', { v: 1, ids: {} }, limits);
-		a.claim('evt_a', T);
-		const b = registry.forTrigger('wf:T', { v: 1, ids: {} }, limits); // loaded before a's save
-		b.claim('evt_b', T + 1);
-		expect(Object.keys(b.toState().ids).sort()).toEqual(['evt_a', 'evt_b']);
 	});
 });
 

@@ -1,12 +1,9 @@
 /**
- * Which webhook events were already accepted, so an at-least-once retry starts no second
- * execution. Two layers:
- * - a plain object the node keeps in n8n's workflow static data (saved with the workflow, so it
- *   survives a restart), bounded by count and age;
- * - a process-wide map per trigger, which catches a duplicate that arrives while the first
- *   delivery is still in flight (before n8n has saved the static data), and heals a lost update
- *   when two deliveries saved their own copy of the static data at once.
- * Plain TypeScript, no n8n.
+ * Which webhook events were handed over to n8n, so an at-least-once retry starts no second
+ * execution: a plain object kept in n8n's workflow static data (saved with the workflow, so it
+ * survives a restart), bounded by count and age. ProcessEventMemory (eventMemory.ts) keeps one per
+ * trigger in the process, which also heals a lost update when two deliveries saved their own copy
+ * of the static data at once. Plain TypeScript, no n8n.
  */
 
 export interface SeenEventsLimits {
@@ -87,21 +84,5 @@ export class SeenEvents {
 
 	toState(): SeenEventsState {
 		return { v: 1, ids: Object.fromEntries(this.ids) };
-	}
-}
-
-/** One SeenEvents per trigger (workflow + node) in this process; bounded by the triggers that exist. */
-export class SeenEventsRegistry {
-	private readonly stores = new Map<string, SeenEvents>();
-
-	/** The trigger's store, with the persisted state merged in. */
-	forTrigger(key: string, persisted: unknown, limits: SeenEventsLimits = DEFAULT_SEEN_LIMITS): SeenEvents {
-		let store = this.stores.get(key);
-		if (!store) {
-			store = new SeenEvents(limits);
-			this.stores.set(key, store);
-		}
-		store.limits = limits;
-		return store.load(persisted);
 	}
 }

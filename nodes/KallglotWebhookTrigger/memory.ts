@@ -1,0 +1,77 @@
+/**
+ * The event memory a delivery uses, from the node's Event Memory setting: the workflow's static
+ * data (this process) or Redis through n8n's own Redis credential (every process). Redis
+ * connections are kept per credential and process, so a delivery costs one round trip.
+ */
+import { createHash } from 'node:crypto';
+
+import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
+
+import {
+	DEFAULT_CLAIM_LIFETIMES,
+	DEFAULT_SEEN_LIMITS,
+	ProcessEventMemories,
+	RedisEventMemory,
+	RespClient,
+	type EventMemory,
+	type ProcessEventMemory,
+	type RedisConnectionOptions,
+} from '../shared/webhook';
+
+export const SEEN_KEY = 'seenEvents';
+export const REDIS_CREDENTIAL = 'redis';
+export type EventMemoryKind = 'workflow' | 'redis';
+
+/** What lives as long as the process: one store per trigger, one Redis connection per credential. */
+export class TriggerMemories {
+	readonly process = new ProcessEventMemories();
+	private readonly redisClients = new Map<string, RespClient>();
+
+	redisClient(options: RedisConnectionOptions): RespClient {
+		// The password is part of the identity (a changed credential gets a new connection), hashed.
+		const key = createHash('sha256').update(JSON.stringify(options)).digest('hex');
+		let client = this.redisClients.get(key);
+		if (!client) {
+			client = new RespClient(options);
+			this.redisClients.set(key, client);
+		}
+		return client;
+	}
+}
+
+export function redisOptions(credential: IDataObject): RedisConnectionOptions {
+	const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+	return {
+		host: text(credential.host) ?? 'localhost',
+		port: Number(credential.port ?? 6379) || 6379,
+		database: Number(credential.database ?? 0) || 0,
+		user: text(credential.user),
+		password: text(credential.password),
+		tls: credential.ssl === true ? { rejectUnauthorized: credential.disableTlsVerification !== true } : false,
+	};
+}
+
+export type DeliveryMemory =
+	| { kind: 'workflow'; memory: ProcessEventMemory; staticData: IDataObject }
+	| { kind: 'redis'; memory: EventMemory };
+
+export async function memoryFor(
+	ctx: IWebhookFunctions,
+	memories: TriggerMemories,
+	scope: { workflowId: string; nodeKey: string },
+	rememberedEvents: number,
+): Promise<DeliveryMemory> {
+	const kind = ctx.getNodeParameter('eventMemory', 'workflow') as EventMemoryKind;
+	if (kind === 'redis') {
+		const credential = await ctx.getCredentials(REDIS_CREDENTIAL);
+		const client = memories.redisClient(redisOptions(credential));
+		const prefix = `n8n-nodes-kallglot:webhook-event:${scope.workflowId}:${scope.nodeKey}:`;
+		return { kind, memory: new RedisEventMemory(client, (eventId) => prefix + eventId, DEFAULT_CLAIM_LIFETIMES) };
+	}
+	const staticData = ctx.getWorkflowStaticData('node');
+	const memory = memories.process.forTrigger(`${scope.workflowId}:${scope.nodeKey}`, staticData[SEEN_KEY], {
+		...DEFAULT_SEEN_LIMITS,
+		maxEntries: rememberedEvents,
+	});
+	return { kind: 'workflow', memory, staticData };
+}
