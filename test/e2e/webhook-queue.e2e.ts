@@ -150,11 +150,18 @@ describeQueue(`n8n ${E2E_N8N_VERSION} queue mode: 2 webhook processes behind a l
     expect((await executions()).filter((e) => ids.includes(eventIdOf(e) ?? ''))).toEqual([]);
   });
 
-  test('100 events delivered twice at once, the copies on different processes: 100 executions', async () => {
+  test('100 events delivered twice at once (ten pairs at a time), the copies on different processes: 100 executions', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `evt_pair_${i}_${randomUUID().slice(0, 8)}`);
     const before = (await executions()).length;
     const t0 = Date.now();
-    const answers = await Promise.all(ids.flatMap((id) => ['a', 'b'].map((copy) => deliver(url, envelope(id), SECRET, `wh_del_${id}_${copy}`))));
+    // Both copies of an event go out together, so the round robin lands them on different
+    // processes at the same moment; ten pairs at a time, because 200 requests at once time out n8n
+    // 2.41.1's database pool on a 2-core machine before our node is even reached.
+    const answers: Array<{ status: number; body: any }> = [];
+    for (let i = 0; i < ids.length; i += 10) {
+      const wave = ids.slice(i, i + 10).flatMap((id) => ['a', 'b'].map((copy) => deliver(url, envelope(id), SECRET, `wh_del_${id}_${copy}`)));
+      answers.push(...(await Promise.all(wave)));
+    }
     const burstMs = Date.now() - t0;
     const accepted = answers.filter((a) => a.status === 200 && a.body.received === true && !a.body.duplicate);
     const refused = answers.filter((a) => a.status === 409 || a.body.duplicate === true);
