@@ -20,5 +20,4 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(mpg123-decoder|opus-decoder|@wasm-audio-decoders|@eshaz|codec-parser)/)'],
   testTimeout: 30000,
-  forceExit: true,
 };
