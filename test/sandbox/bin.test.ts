@@ -55,13 +55,14 @@ it('packs as kallglot-sandbox, installs from its tarball and runs as `kallglot-s
 	const tarball = join(packDir, packed.filename);
 
 	writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'sandbox-user', private: true }));
-	// ws comes from the npm cache when present; no n8n is needed.
+	// Its dependencies (ws, and alawmulaw for the audio it listens to) come from the npm cache when
+	// present; no n8n is needed.
 	await run('npm', ['install', '--prefer-offline', '--no-package-lock', tarball], { cwd: appDir, env: NPM_ENV });
-	expect(readdirSync(join(appDir, 'node_modules')).sort()).toEqual(['.bin', '.package-lock.json', 'kallglot-sandbox', 'ws'].sort());
+	expect(readdirSync(join(appDir, 'node_modules')).sort()).toEqual(['.bin', '.package-lock.json', 'alawmulaw', 'kallglot-sandbox', 'ws'].sort());
 
 	// The main entry, as a program that starts the sandbox itself would use it.
 	const { stdout: exported } = await run(process.execPath, ['-e', "const s = require('kallglot-sandbox'); process.stdout.write(typeof s.KallglotSandbox.start + ' ' + s.SANDBOX_API_KEY.slice(0, 8))"], { cwd: appDir });
-	expect(exported).toBe('function sk_test_');
+	expect(exported).toBe('function sk_sandb');
 
 	const bin = join(appDir, 'node_modules/.bin/kallglot-sandbox');
 	expect(existsSync(bin)).toBe(true);
