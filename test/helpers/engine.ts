@@ -10,7 +10,9 @@ import { join } from 'path';
 // n8n-core reads its instance settings (and writes a config file) under this folder on import.
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'kallglot-n8n-'));
 
+import { Container } from '@n8n/di';
 import { ExecutionLifecycleHooks, LoadOptionsContext, WorkflowExecute } from 'n8n-core';
+import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
@@ -30,6 +32,11 @@ import { KallglotApi } from '../../credentials/KallglotApi.credentials';
 import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
 
 export const PACKAGE = 'n8n-nodes-kallglot';
+
+// A node run's context takes n8n-core's SSH tunnel manager from the container, which arms a 60 s
+// cleanup interval and clears it only on shutdown: shut it down after each file, so the suite
+// leaves no open handle behind (jest runs without forceExit).
+afterAll(() => Container.get(SSHClientsManager).onShutdown());
 
 const credentialTypes: Record<string, ICredentialType> = { kallglotApi: new KallglotApi() };
 
