@@ -11,7 +11,7 @@ import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workf
 import { asNodeError } from '../shared/nodeError';
 import { RateLimitPacer } from '../shared/rateLimit';
 import { attachPacer, stoppedError } from '../shared/transport';
-import { searchAgents } from './listSearch/searchAgents';
+import { searchAgents } from '../shared/agents/searchAgents';
 import * as agent from './resources/agent';
 import * as analysis from './resources/analysis';
 import * as recording from './resources/recording';

@@ -1,7 +1,7 @@
 import type { IDataObject, IRun, INodeType, INodeTypeDescription, ITriggerFunctions, ITriggerResponse } from 'n8n-workflow';
 import { NodeConnectionTypes, TriggerCloseError } from 'n8n-workflow';
 
-import { searchAgents } from '../Kallglot/listSearch/searchAgents';
+import { searchAgents } from '../shared/agents/searchAgents';
 import { systemClock, type Clock } from '../shared/clock';
 import { asNodeError, kallglotOperationError } from '../shared/nodeError';
 import { EmittedFinals } from '../shared/stream/emitted';

@@ -23,8 +23,8 @@ import {
 	toCreateSessionBody,
 	transcriptResponse,
 } from '../../../shared/wire';
-import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
-import { AUTO_DETECT, languageOptions } from '../../shared/languages';
+import { idempotencyKeyOption, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
+import { AUTO_DETECT, languageOptions } from '../../../shared/fields/languages';
 import { DEFAULT_MAX_DURATION_MINUTES, DEFAULT_QUIET_SECONDS, readTranslateAudioInput, TRANSLATION_MODES, type TranslateAudioInput } from './translateAudioInput';
 import { languagesOf, outputJson, renderText, toOutputTurns, type TranslatedAudio } from './translateAudioOutput';
 
