@@ -7,12 +7,12 @@
  * on any failure and when the execution is cancelled.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, sleepWithAbort } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { AudioInputError } from '../../../shared/audio/errors';
-import type { Clock } from '../../../shared/audio/clock';
 import { prepareAudio, type PreparedAudio } from '../../../shared/audio/prepare';
 import { uploadAudio, UploadError, type HeardTurn, type UploadReport } from '../../../shared/audio/upload';
+import { systemClock } from '../../../shared/clock';
 import type { EndpointResult } from '../../../shared/stream';
 import { kallglotApiRequest } from '../../../shared/transport';
 import {
@@ -167,11 +167,6 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-const realClock: Clock = {
-	now: () => Date.now(),
-	sleep: async (ms, signal) => await sleepWithAbort(ms, signal),
-};
-
 /** What to do about a session.error, by Kallglot's code. */
 const SESSION_ERROR_FIXES: Record<string, string> = {
 	invalid_audio_format:
@@ -321,7 +316,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			audio,
 			endpoint: { url: created.stream.url, token: created.stream.token },
 			refreshEndpoint: async () => await refreshEndpoint(this, sessionId, itemIndex),
-			clock: realClock,
+			clock: systemClock,
 			signal,
 			quietMs: input.quietPeriodSeconds * 1000,
 			log: {
