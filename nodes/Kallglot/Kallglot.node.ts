@@ -59,7 +59,7 @@ export class Kallglot implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Kallglot',
 		name: 'kallglot',
-		icon: { light: 'file:kallglot.svg', dark: 'file:kallglot.dark.svg' },
+		icon: { light: 'file:../../credentials/kallglot.svg', dark: 'file:../../credentials/kallglot.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',

@@ -14,7 +14,7 @@ export class KallglotTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Kallglot Trigger',
 		name: 'kallglotTrigger',
-		icon: { light: 'file:kallglot.svg', dark: 'file:kallglot.dark.svg' },
+		icon: { light: 'file:../../credentials/kallglot.svg', dark: 'file:../../credentials/kallglot.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ $parameter["sessionSource"] === "existing" ? $parameter["sessionId"] : "new session" }}',
