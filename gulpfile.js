@@ -1,7 +1,7 @@
 const { finished } = require('stream/promises');
 const { task, src, dest } = require('gulp');
 
-// tsc emits only JavaScript; n8n also needs the SVG icons beside each built node and credential.
+// tsc emits only JavaScript; n8n also needs the SVG icons the built nodes and credentials name.
 async function copyIcons() {
 	await Promise.all(
 		['nodes', 'credentials'].map((folder) =>

@@ -11,7 +11,7 @@ import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workf
 import { asNodeError } from '../shared/nodeError';
 import { RateLimitPacer } from '../shared/rateLimit';
 import { attachPacer, stoppedError } from '../shared/transport';
-import { searchAgents } from './listSearch/searchAgents';
+import { searchAgents } from '../shared/agents/searchAgents';
 import * as agent from './resources/agent';
 import * as analysis from './resources/analysis';
 import * as recording from './resources/recording';
@@ -59,7 +59,7 @@ export class Kallglot implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Kallglot',
 		name: 'kallglot',
-		icon: { light: 'file:kallglot.svg', dark: 'file:kallglot.dark.svg' },
+		icon: { light: 'file:../../credentials/kallglot.svg', dark: 'file:../../credentials/kallglot.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',

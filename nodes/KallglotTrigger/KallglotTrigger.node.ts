@@ -1,7 +1,7 @@
 import type { IDataObject, IRun, INodeType, INodeTypeDescription, ITriggerFunctions, ITriggerResponse } from 'n8n-workflow';
 import { NodeConnectionTypes, TriggerCloseError } from 'n8n-workflow';
 
-import { searchAgents } from '../Kallglot/listSearch/searchAgents';
+import { searchAgents } from '../shared/agents/searchAgents';
 import { systemClock, type Clock } from '../shared/clock';
 import { asNodeError, kallglotOperationError } from '../shared/nodeError';
 import { EmittedFinals } from '../shared/stream/emitted';
@@ -14,7 +14,7 @@ export class KallglotTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Kallglot Trigger',
 		name: 'kallglotTrigger',
-		icon: { light: 'file:kallglot.svg', dark: 'file:kallglot.dark.svg' },
+		icon: { light: 'file:../../credentials/kallglot.svg', dark: 'file:../../credentials/kallglot.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ $parameter["sessionSource"] === "existing" ? $parameter["sessionId"] : "new session" }}',

@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { createSessionFields } from '../Kallglot/resources/session/create';
-import { sessionIdField } from '../Kallglot/shared/sessionId';
+import { createSessionFields } from '../shared/session/createSession';
+import { sessionIdField } from '../shared/fields/sessionId';
 import { eventChoiceOptions } from './items';
 
 const whenCreating = { sessionSource: ['create'] };

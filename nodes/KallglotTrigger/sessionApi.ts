@@ -1,7 +1,7 @@
 import type { IDataObject, ITriggerFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { resolveIdempotencyKey } from '../Kallglot/shared/idempotency';
+import { resolveIdempotencyKey } from '../shared/fields/idempotency';
 import { RateLimitPacer } from '../shared/rateLimit';
 import { kallglotApiRequest, type KallglotRequest, type RetryPolicy } from '../shared/transport';
 import { paths, sessionResponse, type SessionResponse } from '../shared/wire';

@@ -4,8 +4,8 @@
  */
 import type { IDataObject, ITriggerFunctions } from 'n8n-workflow';
 
-import { readCreateSessionInput } from '../Kallglot/resources/session/create';
-import { validateParameters } from '../Kallglot/shared/validation';
+import { readCreateSessionInput } from '../shared/session/createSession';
+import { validateParameters } from '../shared/fields/validation';
 import { commaList } from '../shared/commaList';
 import { streamAgent } from '../shared/proxy';
 import { sessionRef, toCreateSessionBody } from '../shared/wire';

@@ -177,7 +177,7 @@ export class KallglotWebhookTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Kallglot Webhook Trigger',
 		name: 'kallglotWebhookTrigger',
-		icon: { light: 'file:kallglot.svg', dark: 'file:kallglot.dark.svg' },
+		icon: { light: 'file:../../credentials/kallglot.svg', dark: 'file:../../credentials/kallglot.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ $parameter["events"].join(", ") }}',

@@ -1,49 +1,13 @@
 /**
  * uploadAudio's pacing on a fake clock: each 200 ms slot goes out exactly when its audio would be
  * heard (measured on the injected clock, not on the machine's), over a real stream to the sandbox.
+ * One fake clock drives the pacing and the stream client.
  */
-import type { Clock } from '../../nodes/shared/audio/clock';
 import { prepareAudio } from '../../nodes/shared/audio/prepare';
 import { uploadAudio } from '../../nodes/shared/audio/upload';
 import { KallglotSandbox } from '../../sandbox';
+import { FakeClock } from '../helpers/clock';
 import { bursts, synthesize, wav } from './signals';
-
-/** Virtual time: sleeps resolve only when the test advances the clock past them. */
-class FakeClock implements Clock {
-	private time = 0;
-	private readonly timers = new Set<{ due: number; resolve: () => void }>();
-
-	now(): number {
-		return this.time;
-	}
-
-	sleep(ms: number, signal?: AbortSignal): Promise<void> {
-		return new Promise((resolve, reject) => {
-			const timer = { due: this.time + ms, resolve };
-			this.timers.add(timer);
-			signal?.addEventListener('abort', () => {
-				this.timers.delete(timer);
-				reject(new Error('aborted'));
-			}, { once: true });
-		});
-	}
-
-	nextDue(): number | null {
-		let next: number | null = null;
-		for (const t of this.timers) if (next === null || t.due < next) next = t.due;
-		return next;
-	}
-
-	advanceTo(time: number): void {
-		this.time = Math.max(this.time, time);
-		for (const t of [...this.timers]) {
-			if (t.due <= this.time) {
-				this.timers.delete(t);
-				t.resolve();
-			}
-		}
-	}
-}
 
 let sandbox: KallglotSandbox;
 beforeAll(async () => {
@@ -74,7 +38,8 @@ test('one slot per 200 ms of audio on the injected clock; session.end after the 
 		refreshEndpoint: async () => ({ kind: 'ended' }),
 		clock,
 		quietMs: 500,
-		// Waits for the server are left to real I/O: the driver only advances the clock over short waits.
+		// Waits for the server are left to real I/O: the driver only advances the clock over short
+		// waits. The stream client's timers (keepalive, handshake) run on the same clock.
 		handshakeTimeoutMs: 1e9,
 		maxQuietWaitMs: 1e9,
 		onSlotSent: (_slot, at) => sentAt.push(at),
@@ -82,8 +47,8 @@ test('one slot per 200 ms of audio on the injected clock; session.end after the 
 
 	while (!finished) {
 		await new Promise((resolve) => setTimeout(resolve, 1));
-		const next = clock.nextDue();
-		if (next !== null && next - clock.now() <= 1000) clock.advanceTo(next);
+		const [next] = clock.delays;
+		if (next !== undefined && next <= 1000) await clock.fireNext();
 	}
 	const report = await upload;
 

@@ -1,4 +1,4 @@
-import { searchAgents } from '../../nodes/Kallglot/listSearch/searchAgents';
+import { searchAgents } from '../../nodes/shared/agents/searchAgents';
 import { KallglotSandbox } from '../../sandbox';
 import { loadOptionsContext, runKallglotNode } from '../helpers/engine';
 

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -59,7 +59,13 @@ describe('npm pack (n8n-nodes-kallglot)', () => {
 	test('ships every node and credential package.json declares, with their icons and codex files', () => {
 		for (const path of [...PACKAGE_JSON.n8n.nodes, ...PACKAGE_JSON.n8n.credentials]) expect(files).toContain(path);
 		for (const node of PACKAGE_JSON.n8n.nodes) expect(files).toContain(node.replace(/\.js$/, '.json'));
-		expect(files.filter((f) => f.endsWith('.svg')).length).toBeGreaterThanOrEqual(2 * (PACKAGE_JSON.n8n.nodes.length + 1));
+		// Every icon a node or credential names (file: paths relative to its file, as n8n's loader
+		// resolves them) is in the tarball: the nodes share the credentials' one pair.
+		for (const path of [...PACKAGE_JSON.n8n.nodes, ...PACKAGE_JSON.n8n.credentials]) {
+			const icons = [...readFileSync(join(ROOT, path), 'utf8').matchAll(/['"]file:([^'"]+\.svg)['"]/g)].map((m) => m[1]);
+			expect(icons).toHaveLength(2);
+			for (const icon of icons) expect(files).toContain(posix.join(posix.dirname(path), icon));
+		}
 		expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'index.js']));
 	});
 

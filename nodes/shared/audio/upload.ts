@@ -11,8 +11,7 @@
 import { KallglotStreamClient, type EndpointResult, type StreamClientError, type ReconnectOptions, type StreamEndpoint, type StreamLogger } from '../stream';
 import { clientFrames, type StreamEvent, type Translation } from '../wire';
 import { CHUNK_MS, slotChunks, slotCount } from './chunks';
-import { systemClock } from '../clock';
-import type { Clock } from './clock';
+import { sleep, type Clock } from '../clock';
 import type { PreparedAudio } from './prepare';
 
 /** After the last chunk: no new transcript event for this long means Kallglot has finished. */
@@ -97,7 +96,7 @@ class Wakeup {
 		const woken = new Promise<void>((resolve) => (wake = resolve));
 		this.waiters.add(wake);
 		try {
-			await Promise.race([clock.sleep(Math.max(0, ms), timer.signal).catch(() => undefined), woken]);
+			await Promise.race([sleep(clock, Math.max(0, ms), timer.signal), woken]);
 		} finally {
 			this.waiters.delete(wake);
 			timer.abort();
@@ -164,9 +163,8 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 	};
 
 	const client = new KallglotStreamClient({
-		// The stream's own timers (keepalive, reconnect backoff) run on the system clock; the pacing
-		// and waits above run on the uploader's injected clock.
-		clock: systemClock,
+		// One clock for the pacing, the waits and the stream's own timers (keepalive, backoff).
+		clock,
 		resolveEndpoint: async (attempt) => (attempt === 0 ? { kind: 'live', endpoint: plan.endpoint } : await plan.refreshEndpoint()),
 		onEvent,
 		onReconnected: ({ downtimeMs }) => {

@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { agentLimit } from '../../../shared/wire';
-import { validateParameters } from '../../shared/validation';
-import { fetchAgentPage, type Agent } from './pages';
+import { validateParameters } from '../../../shared/fields/validation';
+import { fetchAgentPage, type Agent } from '../../../shared/agents/pages';
 
 const show = { resource: ['agent'], operation: ['getMany'] };
 const MAX_PAGE = 100;

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { createAnalysis, waitForAnalysis, type Analysis, type WaitOutcome } from '../../../shared/analyses';
 import { errorText } from '../../../shared/recordings';
 import { ANALYSIS_INCLUDES, createAnalysisInput, toCreateAnalysisBody } from '../../../shared/wire';
-import { idempotencyOptions, resolveIdempotencyKey } from '../../shared/idempotency';
-import { sessionIdField } from '../../shared/sessionId';
-import { validateParameters } from '../../shared/validation';
+import { idempotencyOptions, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
+import { sessionIdField } from '../../../shared/fields/sessionId';
+import { validateParameters } from '../../../shared/fields/validation';
 
 const show = { resource: ['analysis'], operation: ['create'] };
 

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import { getAnalysis } from '../../../shared/analyses';
 import { analysisRef } from '../../../shared/wire';
-import { validateParameters } from '../../shared/validation';
+import { validateParameters } from '../../../shared/fields/validation';
 
 export const description: INodeProperties[] = [
 	{

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import { downloadRecording, recordingBinary } from '../../../shared/recordings';
 import { downloadRecordingInput } from '../../../shared/wire';
-import { validateParameters } from '../../shared/validation';
+import { validateParameters } from '../../../shared/fields/validation';
 import { recordingIdField } from './recordingId';
 
 export const description: INodeProperties[] = [

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { listRecordings } from '../../../shared/recordings';
-import { readSessionId, sessionIdField } from '../../shared/sessionId';
+import { readSessionId, sessionIdField } from '../../../shared/fields/sessionId';
 
 export const description: INodeProperties[] = [
 	sessionIdField(

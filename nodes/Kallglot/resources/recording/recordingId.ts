@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { recordingRef } from '../../../shared/wire';
-import { validateParameters } from '../../shared/validation';
+import { validateParameters } from '../../../shared/fields/validation';
 
 export const recordingIdField = (operation: string): INodeProperties => ({
 	displayName: 'Recording ID',

@@ -2,10 +2,10 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { kallglotApiRequest } from '../../../shared/transport';
 import { dialInput, paths, toDialBody } from '../../../shared/wire';
-import { allowedDestinationsOption, checkDestination } from '../../shared/destinations';
-import { idempotencyOptions, resolveIdempotencyKey } from '../../shared/idempotency';
-import { sessionIdField } from '../../shared/sessionId';
-import { validateParameters } from '../../shared/validation';
+import { allowedDestinationsOption, checkDestination } from '../../../shared/fields/destinations';
+import { idempotencyOptions, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
+import { sessionIdField } from '../../../shared/fields/sessionId';
+import { validateParameters } from '../../../shared/fields/validation';
 
 const show = { resource: ['session'], operation: ['dial'] };
 

@@ -2,8 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { kallglotApiRequest } from '../../../shared/transport';
 import { paths } from '../../../shared/wire';
-import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
-import { readSessionId, sessionIdField } from '../../shared/sessionId';
+import { idempotencyKeyOption, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
+import { readSessionId, sessionIdField } from '../../../shared/fields/sessionId';
 
 export const description: INodeProperties[] = [
 	sessionIdField({ resource: ['session'], operation: ['end'] }),

@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import { kallglotApiRequest } from '../../../shared/transport';
 import { paths } from '../../../shared/wire';
-import { readSessionId, sessionIdField } from '../../shared/sessionId';
+import { readSessionId, sessionIdField } from '../../../shared/fields/sessionId';
 
 export const description: INodeProperties[] = [sessionIdField({ resource: ['session'], operation: ['getTranscript'] })];
 

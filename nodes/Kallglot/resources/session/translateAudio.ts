@@ -7,12 +7,12 @@
  * on any failure and when the execution is cancelled.
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, sleepWithAbort } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { AudioInputError } from '../../../shared/audio/errors';
-import type { Clock } from '../../../shared/audio/clock';
 import { prepareAudio, type PreparedAudio } from '../../../shared/audio/prepare';
 import { uploadAudio, UploadError, type HeardTurn, type UploadReport } from '../../../shared/audio/upload';
+import { systemClock } from '../../../shared/clock';
 import type { EndpointResult } from '../../../shared/stream';
 import { kallglotApiRequest } from '../../../shared/transport';
 import {
@@ -23,8 +23,8 @@ import {
 	toCreateSessionBody,
 	transcriptResponse,
 } from '../../../shared/wire';
-import { idempotencyKeyOption, resolveIdempotencyKey } from '../../shared/idempotency';
-import { AUTO_DETECT, languageOptions } from '../../shared/languages';
+import { idempotencyKeyOption, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
+import { AUTO_DETECT, languageOptions } from '../../../shared/fields/languages';
 import { DEFAULT_MAX_DURATION_MINUTES, DEFAULT_QUIET_SECONDS, readTranslateAudioInput, TRANSLATION_MODES, type TranslateAudioInput } from './translateAudioInput';
 import { languagesOf, outputJson, renderText, toOutputTurns, type TranslatedAudio } from './translateAudioOutput';
 
@@ -166,11 +166,6 @@ export const description: INodeProperties[] = [
 		],
 	},
 ];
-
-const realClock: Clock = {
-	now: () => Date.now(),
-	sleep: async (ms, signal) => await sleepWithAbort(ms, signal),
-};
 
 /** What to do about a session.error, by Kallglot's code. */
 const SESSION_ERROR_FIXES: Record<string, string> = {
@@ -321,7 +316,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			audio,
 			endpoint: { url: created.stream.url, token: created.stream.token },
 			refreshEndpoint: async () => await refreshEndpoint(this, sessionId, itemIndex),
-			clock: realClock,
+			clock: systemClock,
 			signal,
 			quietMs: input.quietPeriodSeconds * 1000,
 			log: {

@@ -6,8 +6,8 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
 
 import { SPEAKERS, STEREO_LAYOUTS } from '../../../shared/audio/prepare';
-import { AUTO_DETECT } from '../../shared/languages';
-import { parseJsonObject, validateParameters } from '../../shared/validation';
+import { AUTO_DETECT } from '../../../shared/fields/languages';
+import { parseJsonObject, validateParameters } from '../../../shared/fields/validation';
 
 export const TRANSLATION_MODES = ['bidirectional_translation', 'assistive_translation'] as const;
 /** A default that keeps a voicemail's run short and a forgotten hour-long file from streaming by accident. */

@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
-import { fetchAgentPage } from '../resources/agent/pages';
+import { fetchAgentPage } from './pages';
 
 /**
  * Agents for the Agent picker. Kallglot has no server-side search, so the filter matches names

@@ -1,6 +1,6 @@
 import type { IDisplayOptions, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { sessionRef } from '../../shared/wire';
+import { sessionRef } from '../wire';
 import { validateParameters } from './validation';
 
 /** The Session ID field, shown where `show` says (the trigger uses it too, with its own description). */

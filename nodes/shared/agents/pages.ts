@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { kallglotApiRequest, type KallglotContext } from '../../../shared/transport';
-import { agentListQuery, agentListResponse, paths } from '../../../shared/wire';
+import { kallglotApiRequest, type KallglotContext } from '../transport';
+import { agentListQuery, agentListResponse, paths } from '../wire';
 
 export type Agent = IDataObject & { id: string; name?: string | null };
 
