@@ -16,8 +16,7 @@ export function resolveIdempotencyKey(value: unknown): string {
 	return typeof value === 'string' && value.trim() !== '' ? value.trim() : randomUUID();
 }
 
-/** An "Options" collection holding only the Idempotency Key, for billable POSTs beyond Create Session. */
-/** An Options collection with the Idempotency Key, after `extra` options (alphabetical names first). */
+/** An Options collection with the Idempotency Key and `extra` options, sorted by name as n8n lists them. */
 export const idempotencyOptions = (show: IDisplayOptions['show'], extra: INodeProperties[] = []): INodeProperties => ({
 	displayName: 'Options',
 	name: 'options',
@@ -25,5 +24,5 @@ export const idempotencyOptions = (show: IDisplayOptions['show'], extra: INodePr
 	placeholder: 'Add Option',
 	default: {},
 	displayOptions: { show },
-	options: [...extra, idempotencyKeyOption],
+	options: [...extra, idempotencyKeyOption].sort((a, b) => a.displayName.localeCompare(b.displayName)),
 });

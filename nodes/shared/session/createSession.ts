@@ -57,6 +57,30 @@ function agentField(displayOptions: IDisplayOptions, required: boolean): INodePr
  * The Create Session fields. The trigger shows the same fields (under its own condition), so the
  * list is built for a given `show` rather than fixed to this node's resource and operation.
  */
+/** The session's metadata as key/value pairs (read by `pairs(…, 'entry', 'key')`). */
+export function metadataField(displayOptions: IDisplayOptions, description: string): INodeProperties {
+	return {
+		displayName: 'Metadata',
+		name: 'metadata',
+		type: 'fixedCollection',
+		placeholder: 'Add Metadata',
+		typeOptions: { multipleValues: true },
+		displayOptions,
+		default: {},
+		description,
+		options: [
+			{
+				displayName: 'Entry',
+				name: 'entry',
+				values: [
+					{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'e.g. customer_id' },
+					{ displayName: 'Value', name: 'value', type: 'string', default: '' },
+				],
+			},
+		],
+	};
+}
+
 export function createSessionFields(show: Show, { idempotencyKey = true } = {}): INodeProperties[] {
 	const routingIs = (method: string) => withShow(show, { routing: [method] });
 	return [
@@ -173,26 +197,7 @@ export function createSessionFields(show: Show, { idempotencyKey = true } = {}):
 			],
 			description: 'Optional hint whether the call comes in or goes out',
 		},
-		{
-			displayName: 'Metadata',
-			name: 'metadata',
-			type: 'fixedCollection',
-			placeholder: 'Add Metadata',
-			typeOptions: { multipleValues: true },
-			displayOptions: withShow(show),
-			default: {},
-			description: 'Key/value pairs stored on the session and echoed back, e.g. your CRM contact ID',
-			options: [
-				{
-					displayName: 'Entry',
-					name: 'entry',
-					values: [
-						{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'e.g. customer_id' },
-						{ displayName: 'Value', name: 'value', type: 'string', default: '' },
-					],
-				},
-			],
-		},
+		metadataField(withShow(show), 'Key/value pairs stored on the session and echoed back, e.g. your CRM contact ID'),
 		{
 			displayName: 'Audio',
 			name: 'audio',

@@ -23,7 +23,8 @@ import {
 	toCreateSessionBody,
 	transcriptResponse,
 } from '../../../shared/wire';
-import { idempotencyKeyOption, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
+import { idempotencyOptions, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
+import { metadataField } from '../../../shared/session/createSession';
 import { AUTO_DETECT, languageOptions } from '../../../shared/fields/languages';
 import { DEFAULT_MAX_DURATION_MINUTES, DEFAULT_QUIET_SECONDS, readTranslateAudioInput, TRANSLATION_MODES, type TranslateAudioInput } from './translateAudioInput';
 import { languagesOf, outputJson, renderText, toOutputTurns, type TranslatedAudio } from './translateAudioOutput';
@@ -111,60 +112,32 @@ export const description: INodeProperties[] = [
 		],
 		displayOptions: { show },
 	},
-	{
-		displayName: 'Metadata',
-		name: 'metadata',
-		type: 'fixedCollection',
-		placeholder: 'Add Metadata',
-		typeOptions: { multipleValues: true },
-		default: {},
-		description: 'Key/value pairs stored on the session, e.g. your CRM contact ID',
-		displayOptions: { show },
-		options: [
-			{
-				displayName: 'Entry',
-				name: 'entry',
-				values: [
-					{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'e.g. customer_id' },
-					{ displayName: 'Value', name: 'value', type: 'string', default: '' },
-				],
-			},
-		],
-	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		displayOptions: { show },
-		options: [
-			idempotencyKeyOption,
-			{
-				displayName: 'Max Duration (Minutes)',
-				name: 'maxDurationMinutes',
-				type: 'number',
-				default: DEFAULT_MAX_DURATION_MINUTES,
-				typeOptions: { minValue: 0.1, maxValue: 1440, numberPrecision: 1 },
-				description: 'Longer files are refused before a session is created (the audio streams at real-time pace)',
-			},
-			{
-				displayName: 'Metadata (JSON)',
-				name: 'metadataJson',
-				type: 'json',
-				default: '{}',
-				description: 'Metadata as a JSON object, merged over the Metadata pairs',
-			},
-			{
-				displayName: 'Quiet Period (Seconds)',
-				name: 'quietPeriodSeconds',
-				type: 'number',
-				default: DEFAULT_QUIET_SECONDS,
-				typeOptions: { minValue: 0.5, maxValue: 60, numberPrecision: 1 },
-				description: 'After the last audio, Kallglot has finished when no transcript event came for this long (waited at most 30 seconds)',
-			},
-		],
-	},
+	metadataField({ show }, 'Key/value pairs stored on the session, e.g. your CRM contact ID'),
+	idempotencyOptions(show, [
+		{
+			displayName: 'Max Duration (Minutes)',
+			name: 'maxDurationMinutes',
+			type: 'number',
+			default: DEFAULT_MAX_DURATION_MINUTES,
+			typeOptions: { minValue: 0.1, maxValue: 1440, numberPrecision: 1 },
+			description: 'Longer files are refused before a session is created (the audio streams at real-time pace)',
+		},
+		{
+			displayName: 'Metadata (JSON)',
+			name: 'metadataJson',
+			type: 'json',
+			default: '{}',
+			description: 'Metadata as a JSON object, merged over the Metadata pairs',
+		},
+		{
+			displayName: 'Quiet Period (Seconds)',
+			name: 'quietPeriodSeconds',
+			type: 'number',
+			default: DEFAULT_QUIET_SECONDS,
+			typeOptions: { minValue: 0.5, maxValue: 60, numberPrecision: 1 },
+			description: 'After the last audio, Kallglot has finished when no transcript event came for this long (waited at most 30 seconds)',
+		},
+	]),
 ];
 
 /** What to do about a session.error, by Kallglot's code. */
