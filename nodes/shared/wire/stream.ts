@@ -9,6 +9,8 @@
  */
 import { z } from 'zod';
 
+import { normalizeTranslation, translationWire, type Translation } from './transcript';
+
 /** The only audio format the stream takes: μ-law, 8 kHz, mono, 100–200 ms per frame. */
 export const STREAM_AUDIO = { encoding: 'mulaw', sampleRateHz: 8000, minChunkMs: 100, maxChunkMs: 200 } as const;
 
@@ -45,21 +47,6 @@ export function streamUrl(url: string, token: string): string {
 	const u = new URL(url);
 	u.searchParams.set(STREAM_TOKEN_PARAM, token);
 	return u.toString();
-}
-
-export const translationWire = z
-	.union([z.object({ language: z.string().nullish(), text: z.string() }).passthrough(), z.string()])
-	.nullish();
-
-export interface Translation {
-	language: string | null;
-	text: string;
-}
-
-export function normalizeTranslation(value: z.infer<typeof translationWire>): Translation | null {
-	if (value === null || value === undefined) return null;
-	if (typeof value === 'string') return value === '' ? null : { language: null, text: value };
-	return { language: value.language ?? null, text: value.text };
 }
 
 /** The fields each frame type's event carries besides `type` and `raw` (the frame as received). */
