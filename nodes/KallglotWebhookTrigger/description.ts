@@ -4,19 +4,22 @@ import { DEFAULT_TOLERANCE_SECONDS } from '../shared/webhook';
 import { MAX_ENRICHMENT_BUDGET_MS } from './kallglotCalls';
 import { POST_CALL_EVENT_TYPES, sessionModeOptions, type WebhookEventType } from '../shared/wire';
 
-const EVENT_OPTIONS: Array<INodePropertyOptions & { value: WebhookEventType }> = [
-	{ name: 'Analysis Complete', value: 'analysis.complete', description: 'A post-call analysis finished' },
-	{ name: 'Analysis Failed', value: 'analysis.failed', description: 'A post-call analysis could not be made' },
-	{ name: 'Provider Connected', value: 'session.provider.connected', description: 'The telephony provider joined the session' },
-	{ name: 'Provider Disconnected', value: 'session.provider.disconnected', description: 'The telephony provider left the session' },
-	{ name: 'Recording Failed', value: 'recording.failed', description: 'A recording could not be produced' },
-	{ name: 'Recording Ready', value: 'recording.ready', description: 'A recording can be downloaded (one per channel)' },
-	{ name: 'Session Created', value: 'session.created', description: 'A session was created (by API or an inbound call)' },
-	{ name: 'Session Ended', value: 'session.ended', description: 'A call ended, with its duration and reason' },
-	{ name: 'Session Started', value: 'session.started', description: 'Audio started flowing' },
-	{ name: 'Transcript Ready', value: 'transcript.ready', description: 'The full transcript of an ended session is final' },
-	{ name: 'Transcript Segment', value: 'transcript.segment', description: 'Each final utterance while the call runs (many per call)' },
-];
+/** One option per event type, in the editor's (name) order: a type without one does not compile. */
+const EVENT_LABELS = {
+	'analysis.complete': { name: 'Analysis Complete', description: 'A post-call analysis finished' },
+	'analysis.failed': { name: 'Analysis Failed', description: 'A post-call analysis could not be made' },
+	'session.provider.connected': { name: 'Provider Connected', description: 'The telephony provider joined the session' },
+	'session.provider.disconnected': { name: 'Provider Disconnected', description: 'The telephony provider left the session' },
+	'recording.failed': { name: 'Recording Failed', description: 'A recording could not be produced' },
+	'recording.ready': { name: 'Recording Ready', description: 'A recording can be downloaded (one per channel)' },
+	'session.created': { name: 'Session Created', description: 'A session was created (by API or an inbound call)' },
+	'session.ended': { name: 'Session Ended', description: 'A call ended, with its duration and reason' },
+	'session.started': { name: 'Session Started', description: 'Audio started flowing' },
+	'transcript.ready': { name: 'Transcript Ready', description: 'The full transcript of an ended session is final' },
+	'transcript.segment': { name: 'Transcript Segment', description: 'Each final utterance while the call runs (many per call)' },
+} satisfies Record<WebhookEventType, { name: string; description: string }>;
+
+const EVENT_OPTIONS: INodePropertyOptions[] = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, ...label }));
 
 export const properties: INodeProperties[] = [
 	{
