@@ -43,7 +43,11 @@ describe('connect timeout (fake clock)', () => {
 });
 
 describe('reconnect backoff (fake clock)', () => {
-	it('after a drop: retries at +125 ms, then 1 s, 2 s, 4 s apart; gives up after maxAttempts; no timer left', async () => {
+	/**
+	 * A client whose first connection works and whose every later endpoint request fails, dropped
+	 * and waiting in its first backoff. `asked`: the clock time of each endpoint request.
+	 */
+	async function droppedWithFailingEndpoint(maxAttempts: number) {
 		const clock = new FakeClock();
 		const session = await createSession(sandbox);
 		const rec = recorder();
@@ -54,7 +58,7 @@ describe('reconnect backoff (fake clock)', () => {
 				clock,
 				random: () => 0.5,
 				pingIntervalMs: NO_KEEPALIVE,
-				reconnect: { maxAttempts: 4 },
+				reconnect: { maxAttempts },
 				resolveEndpoint: async (attempt) => {
 					asked.push(clock.now());
 					if (attempt === 0) return await rest(attempt);
@@ -66,6 +70,11 @@ describe('reconnect backoff (fake clock)', () => {
 		const lostAt = clock.now();
 		for (const socket of serverSockets(sandbox, session.id)) socket.terminate();
 		await waitFor('the drop', () => client.state === 'backoff');
+		return { clock, rec, client, asked, lostAt };
+	}
+
+	it('after a drop: retries at +125 ms, then 1 s, 2 s, 4 s apart; gives up after maxAttempts; no timer left', async () => {
+		const { clock, rec, client, asked, lostAt } = await droppedWithFailingEndpoint(4);
 		expect(clock.delays).toEqual([125]); // only the backoff: keepalive and connect timers are gone
 		while (rec.gaveUp.length === 0) await clock.fireNext();
 		expect(asked.slice(1).map((at) => at - lostAt)).toEqual([125, 1125, 3125, 7125]);
@@ -75,27 +84,7 @@ describe('reconnect backoff (fake clock)', () => {
 	});
 
 	it('the full schedule: 1 s doubling to the 30 s ceiling', async () => {
-		const clock = new FakeClock();
-		const session = await createSession(sandbox);
-		const rec = recorder();
-		const asked: number[] = [];
-		const rest = restResolver(sandbox, session.id);
-		const client = track(
-			recordingClient(rec, {
-				clock,
-				random: () => 0.5,
-				pingIntervalMs: NO_KEEPALIVE,
-				reconnect: { maxAttempts: 8 },
-				resolveEndpoint: async (attempt) => {
-					asked.push(clock.now());
-					if (attempt === 0) return await rest(attempt);
-					throw new ResolveError('Kallglot is unavailable', false);
-				},
-			}),
-		);
-		await client.start();
-		for (const socket of serverSockets(sandbox, session.id)) socket.terminate();
-		await waitFor('the drop', () => client.state === 'backoff');
+		const { clock, rec, asked } = await droppedWithFailingEndpoint(8);
 		while (rec.gaveUp.length === 0) await clock.fireNext();
 		const gaps = asked.slice(2).map((at, k) => at - asked[k + 1]);
 		expect(gaps).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
