@@ -64,7 +64,7 @@ export function originalMessage(error: unknown): string {
  * Node's error code of `error`: its code, its cause's, the code n8n-core's NodeApiError keeps as
  * `httpCode` when there was no HTTP status, or a known code named in its message.
  */
-export function failureCode(error: unknown): string | null {
+function failureCode(error: unknown): string | null {
 	const e = error as RawFailure;
 	for (const code of [e?.code, e?.cause?.code, e?.httpCode]) if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return code;
 	const text = [originalMessage(error), typeof e?.message === 'string' ? e.message : ''].join(' ');

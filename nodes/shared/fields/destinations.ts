@@ -19,7 +19,7 @@ export const allowedDestinationsOption = (description: string, extra: Partial<IN
 });
 
 /** The prefixes of an Allowed Destinations value; empty when the option is not set. */
-export function parseAllowedDestinations(value: unknown, node: INode, itemIndex: number): string[] {
+function parseAllowedDestinations(value: unknown, node: INode, itemIndex: number): string[] {
 	if (value === undefined || value === null || String(value).trim() === '') return [];
 	const prefixes = String(value)
 		.split(/[,;\s]+/)

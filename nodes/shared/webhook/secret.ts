@@ -2,7 +2,7 @@
  * What can be checked about a signing secret without Kallglot (which has no API to confirm one):
  * the copy-paste mistakes that would make every delivery fail with 401. Plain TypeScript.
  */
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 
 /** A problem with the secrets, in words a builder can act on, or null when they look right. */
 export function signingSecretProblem(current: unknown, previous: unknown): string | null {

@@ -70,11 +70,6 @@ export class SeenEvents {
 		return true;
 	}
 
-	/** Forgets an id claimed by a delivery that was then refused, so Kallglot's retry gets in. */
-	release(id: string): void {
-		this.ids.delete(id);
-	}
-
 	prune(now: number): void {
 		for (const [id, at] of this.ids) {
 			if (this.ids.size > this.limits.maxEntries || now - at > this.limits.maxAgeSeconds) this.ids.delete(id);

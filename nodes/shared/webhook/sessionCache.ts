@@ -9,7 +9,7 @@ export interface SessionCacheOptions {
 	maxEntries: number;
 }
 
-export const DEFAULT_SESSION_CACHE: SessionCacheOptions = { ttlMs: 60_000, maxEntries: 500 };
+const DEFAULT_SESSION_CACHE: SessionCacheOptions = { ttlMs: 60_000, maxEntries: 500 };
 
 export class SessionCache<T> {
 	private readonly entries = new Map<string, { value: T; at: number }>();

@@ -59,7 +59,7 @@ export function parseSignatureHeader(header: string): ParsedSignatureHeader | st
 }
 
 /** The v1 digest of a body for one secret. */
-export function computeSignature(secret: string, timestamp: number, rawBody: Buffer): Buffer {
+function computeSignature(secret: string, timestamp: number, rawBody: Buffer): Buffer {
 	return createHmac('sha256', secret).update(`${timestamp}.`, 'utf8').update(rawBody).digest();
 }
 
