@@ -8,7 +8,7 @@ import type {
 
 import { checkBaseUrl, DEFAULT_BASE_URL } from '../nodes/shared/baseUrl';
 
-/** What the credential test says per Kallglot error code (contract §2), with what to do. */
+/** What the credential test says per error code Kallglot answers a key check with, and what to do. */
 export const CREDENTIAL_TEST_MESSAGES: Record<string, string> = {
 	invalid_api_key:
 		'Kallglot 401 invalid_api_key: the API key is not valid. Copy the key again from the Kallglot developer portal (sk_live_… or sk_test_…), without spaces.',

@@ -2,7 +2,7 @@
  * Where the stream of one session is, for each connection attempt of its stream client: the
  * token/endpoint cache of the trigger. The first attempt uses the token the session came with;
  * later ones ask Kallglot again (each token is used once), reusing an answer for SESSION_CACHE_MS
- * (Kallglot's API docs ask clients to cache GET /v1/sessions/{id} per id briefly), and while the session
+ * (Kallglot asks API clients to cache GET /v1/sessions/{id} per id briefly), and while the session
  * shows no stream, the last token once more if it still has TOKEN_MARGIN_MS left.
  * No n8n imports.
  */

@@ -10,7 +10,7 @@ export const DEFAULT_BASE_URL = 'https://api.kallglot.com/v1';
 
 /**
  * Keys the Kallglot sandbox issues start with this. Kallglot's own keys start with sk_live_ or
- * sk_test_ (contract §1), so no Kallglot key can carry it.
+ * sk_test_, so no Kallglot key can carry it.
  */
 export const SANDBOX_KEY_PREFIX = 'sk_sandbox_';
 
