@@ -36,7 +36,7 @@ function textFrame(text: string): Buffer {
 	return Buffer.concat([frameHeader(payload.length), payload]);
 }
 
-/** A transcript.final as Kallglot sends it (contract §6), plus the send time. */
+/** A transcript.final as Kallglot sends it, plus the send time. */
 function finalFrame(sequence: number, sentAtUs: number): Buffer {
 	return textFrame(
 		`{"type":"transcript.final","speaker":"${sequence % 2 ? 'customer' : 'agent'}","language":"es",` +

@@ -1,6 +1,6 @@
 /**
  * What a completed analysis says about a call, derived from its transcript (the sandbox's own
- * shapes for summary / sentiment / compliance / keywords / performance: §5.2 names the parts, not
+ * shapes for summary / sentiment / compliance / keywords / performance: Kallglot names the parts, not
  * their fields). Deterministic: the same session and transcript always give the same report.
  */
 import { callScriptFor } from './script';

@@ -1,4 +1,4 @@
-/** Kallglot error envelope (contract §2) and the exception the REST handlers throw. */
+/** Kallglot's error envelope and the exception the REST handlers throw. */
 
 export interface ErrorBody {
 	type: string;
@@ -14,7 +14,7 @@ export interface ErrorEnvelope {
 }
 
 /**
- * The contract names only `invalid_request_error` (400) and `rate_limit_error` (429); the other
+ * Kallglot names only `invalid_request_error` (400) and `rate_limit_error` (429); the other
  * types are the sandbox's choice, in the same style.
  */
 export function errorTypeForStatus(status: number): string {

@@ -1,5 +1,5 @@
 /**
- * Idempotency keys (contract §3) for POST sessions / end / dial.
+ * Idempotency keys for POST sessions / end / dial.
  *
  * Scope: API key + method + path + Idempotency-Key. The first *successful* (2xx) response is
  * stored and replayed verbatim; a failed first attempt is forgotten so the client can retry.
@@ -28,7 +28,7 @@ type Entry =
 	| { state: 'in_progress'; fingerprint: string }
 	| { state: 'done'; fingerprint: string; response: StoredResponse; storedAt: number };
 
-/** Keys live about 24 hours (contract §3). */
+/** Keys live about 24 hours, as Kallglot keeps them. */
 const KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Body equality ignores key order and whitespace: it compares the parameters, not the bytes. */

@@ -9,7 +9,7 @@ function randomString(length: number, alphabet: string): string {
 	return out;
 }
 
-/** `sess_` + 26 upper-case alphanumerics (ULID-like, as in the contract's examples). */
+/** `sess_` + 26 upper-case alphanumerics (ULID-like, as in Kallglot's examples). */
 export const newSessionId = (): string => `sess_${randomString(26, UPPER_ALNUM)}`;
 export const newRequestId = (): string => `req_${randomString(24, MIXED_ALNUM)}`;
 /** Test-mode stream token (`kst_live_…` in production). */

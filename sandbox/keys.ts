@@ -1,6 +1,6 @@
 /**
  * API key profiles: expired or revoked keys (401 expired_api_key / revoked_api_key) and keys
- * limited to some scopes (403 insufficient_permissions), contract §2.
+ * limited to some scopes (403 insufficient_permissions).
  */
 import { ApiError } from './errors';
 import type { ApiKeyProfile } from './types';

@@ -1,5 +1,5 @@
 /**
- * The sandbox listens to audio.input (contract §6): per speaker, speech is found from the audio's
+ * The sandbox listens to audio.input: per speaker, speech is found from the audio's
  * energy (20 ms windows above −40 dBFS; a segment ends after 400 ms below), and each spoken segment
  * becomes one transcript.partial (when it starts) and one transcript.final (when it ends) with a
  * deterministic text and translation. A final's `timestamp` is the session's start plus the

@@ -1,5 +1,5 @@
 /**
- * Post-call data (contract §5.2): the recordings a recorded session leaves when it ends (as long
+ * Post-call data: the recordings a recorded session leaves when it ends (as long
  * as the call, each turn where the call had it), and the analyses requested on a session. Both are `processing` first and finish on a timer, reporting
  * each outcome as a webhook-style event (`recording.ready|failed`, `analysis.complete|failed`).
  */
@@ -156,7 +156,7 @@ function spokenTurns(session: SandboxSession, callSeconds: number): SpokenTurn[]
 	});
 }
 
-/** GET /v1/recordings/{id}: `download_url` only once the file is ready (§5.2). */
+/** GET /v1/recordings/{id}: `download_url` only once the file is ready. */
 export function recordingResource(recording: SandboxRecording): JsonObject {
 	const ready = recording.status === 'ready';
 	const resource: JsonObject = {

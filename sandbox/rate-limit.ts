@@ -1,5 +1,5 @@
 /**
- * Rate limiters per API key, producing the X-RateLimit-* values (contract §4): a fixed window
+ * Rate limiters per API key, producing the X-RateLimit-* values: a fixed window
  * (the window starts with its first request) and a token bucket, chosen by `RateLimitOptions.model`.
  */
 import type { RateLimitOptions } from './types';

@@ -1,5 +1,5 @@
 /**
- * REST API under /v1 (contract §2–§5): the request pipeline (auth → rate limit → routing →
+ * REST API under /v1: the request pipeline (auth → rate limit → routing →
  * idempotency → faults → handler) and the endpoint handlers.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -77,7 +77,7 @@ interface HandlerContext {
 interface Route {
 	method: 'GET' | 'POST';
 	pattern: RegExp;
-	/** Accepts Idempotency-Key (contract §3). */
+	/** Accepts Idempotency-Key. */
 	idempotent: boolean;
 	handle(ctx: HandlerContext): RestResult;
 }
@@ -85,7 +85,7 @@ interface Route {
 /** X-API-Credits-Remaining when credits are unlimited (a header must stay numeric). */
 const UNLIMITED_CREDITS_HEADER = '999999';
 
-/** The validated body, or the contract's error: 400 when the body itself is wrong, else 422 naming the field. */
+/** The validated body, or Kallglot's error: 400 when the body itself is wrong, else 422 naming the field. */
 function validBody<T>(validation: ValidationResult<T>): T {
 	if (validation.ok) return validation.value;
 	const { param, message } = validation.issue;
@@ -93,7 +93,7 @@ function validBody<T>(validation: ValidationResult<T>): T {
 	throw new ApiError(422, 'validation_error', message, param);
 }
 
-/** `Authorization: Bearer <key>` or `X-API-Key: <key>` (contract §1). */
+/** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 function presentedApiKey(headers: IncomingHttpHeaders): string | null {
 	const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
 	if (bearer !== null) return bearer[1];
@@ -413,7 +413,7 @@ export class RestApi {
 		return { status: 200, body: agent };
 	}
 
-	// ---- post-call: recordings and analyses (§5.2) ------------------------------------------
+	// ---- post-call: recordings and analyses -----------------------------------------------
 
 	private postCallRoutes(): Route[] {
 		return [

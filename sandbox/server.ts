@@ -1,6 +1,6 @@
 /**
- * KallglotSandbox: a local HTTP + WebSocket server that follows the Kallglot API contract
- * (/work/shared/kallglot-api.md §1–§6), with recording and fault injection for tests.
+ * KallglotSandbox: a local HTTP + WebSocket server that follows Kallglot's API (REST,
+ * stream WebSocket, signed webhooks), with recording and fault injection for tests.
  *
  * Routing: `/v1/*` → RestApi, `/_sandbox/*` → ControlApi, WebSocket upgrades → StreamHub.
  */
@@ -34,7 +34,7 @@ import type {
 
 /**
  * Default API key of the sandbox. Its `sk_sandbox_` prefix is no Kallglot key's (those are
- * sk_live_ / sk_test_, contract §1): the nodes accept plain http:// to a non-loopback host (the
+ * sk_live_ / sk_test_): the nodes accept plain http:// to a non-loopback host (the
  * sandbox on the Docker host, in another container) only for keys that carry it.
  */
 export const SANDBOX_API_KEY = 'sk_sandbox_4f7c2a9e1b8d6035';
@@ -82,9 +82,9 @@ export class KallglotSandbox {
 	agents: Agent[];
 	credits: number;
 	creditsUsed = 0;
-	/** Recordings and analyses (§5.2). */
+	/** Recordings and analyses. */
 	readonly postCall: PostCallStore;
-	/** Signed webhook delivery (§7). */
+	/** Signed webhook delivery. */
 	readonly webhooks: WebhookDeliverer;
 	/** See SandboxOptions.streamOnlyWhileActive; may be changed at any time. */
 	streamOnlyWhileActive: boolean;
@@ -181,7 +181,7 @@ export class KallglotSandbox {
 	}
 
 	/**
-	 * A fresh `stream` object: every call issues a new token (contract §5.2). Its URL names the
+	 * A fresh `stream` object: every call issues a new token. Its URL names the
 	 * host the client used (`requestHost`, the request's Host header), so a client that reached
 	 * the sandbox as host.docker.internal or by a container name gets a stream it can reach; a
 	 * publicUrl, when set, wins.
@@ -305,7 +305,7 @@ export class KallglotSandbox {
 		this.postCall.sessionEnded(session);
 	}
 
-	// ---- webhooks (§7) ------------------------------------------------------------------------
+	// ---- webhooks -----------------------------------------------------------------------------
 
 	/** Every webhook attempt so far (event id, type, webhook id, retry count, status, ms…). */
 	get webhookDeliveries(): readonly WebhookAttempt[] {

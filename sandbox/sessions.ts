@@ -1,4 +1,4 @@
-/** Session records, stream tokens, and the wire resources built from them (contract §5). */
+/** Session records, stream tokens, and the wire resources built from them. */
 import { newSessionId, newStreamToken } from './ids';
 import type { CreateSessionInput, RoutingMethod } from './validation';
 import type { JsonObject, Provider, SandboxSession, TranscriptTurn } from './types';
@@ -11,7 +11,7 @@ export interface StreamTicket {
 
 export type TokenCheck = 'ok' | 'missing' | 'unknown' | 'other_session' | 'expired';
 
-/** Stream tokens are reusable until they expire; expiry is checked only at the handshake (§6). */
+/** Stream tokens are reusable until they expire; expiry is checked only at the handshake. */
 export class StreamTokenRegistry {
 	private readonly tokens = new Map<string, { sessionId: string; expiresAt: number }>();
 
@@ -76,7 +76,7 @@ export function createSessionRecord(input: CreateSessionInput, body: JsonObject,
 }
 
 export type SessionView =
-	/** POST /v1/sessions: exactly the contract's 201 example (+ `ai_agent` when set). */
+	/** POST /v1/sessions: exactly Kallglot's example 201 answer (+ `ai_agent` when set). */
 	| 'created'
 	/** GET /v1/sessions/{id}, dial: adds started_at / ended_at; `stream` only while not ended. */
 	| 'retrieved';

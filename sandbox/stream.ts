@@ -1,9 +1,9 @@
 /**
- * The stream WebSocket (contract §6): `/v1/sessions/{id}/connect?token=kst_…`.
+ * The stream WebSocket: `/v1/sessions/{id}/connect?token=kst_…`.
  *
  * Handshakes are checked here and refused with a plain HTTP status + JSON error body (404 unknown
  * session, 410 ended, 401 token problems, or an injected status). Accepted connections get
- * `session.ready`; client frames (ping, session.end, audio.input) are answered per contract.
+ * `session.ready`; client frames (ping, session.end, audio.input) are answered as Kallglot answers them.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

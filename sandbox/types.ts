@@ -1,8 +1,8 @@
 import type { WebhookEndpoint } from './webhooks';
 
 /**
- * Shared types of the Kallglot sandbox. Wire shapes follow /work/shared/kallglot-api.md;
- * everything here is the sandbox's own reading of the contract (nothing is imported from nodes/).
+ * Shared types of the Kallglot sandbox. Wire shapes follow Kallglot's API;
+ * everything here is the sandbox's own reading of it (nothing is imported from nodes/).
  */
 
 export const SESSION_MODES = [
@@ -69,7 +69,7 @@ export interface SandboxOptions {
 	credits?: number;
 	/** Fixed-window rate limit per API key; default null (not enforced). */
 	rateLimit?: RateLimitOptions | null;
-	/** Stream token lifetime; default 5 minutes (contract §6). */
+	/** Stream token lifetime; default 5 minutes, as Kallglot's. */
 	tokenTtlMs?: number;
 	/** Number of seeded agents; default 25. */
 	agents?: number;
@@ -79,15 +79,15 @@ export interface SandboxOptions {
 	recordingProcessingMs?: number;
 	/** How long an analysis stays `processing`; default 1500 ms. */
 	analysisProcessingMs?: number;
-	/** Where signed webhooks go (contract §7); default none (configure later with configureWebhooks). */
+	/** Where signed webhooks go; default none (configure later with configureWebhooks). */
 	webhooks?: WebhookEndpoint | null;
 	/** Waits before webhook retries; default 8 attempts, 0.1 s doubling (Kallglot: ~41 h). */
 	webhookRetryDelaysMs?: number[];
 	/** A webhook attempt without an answer in this time is retried; default 30000. */
 	webhookTimeoutMs?: number;
 	/**
-	 * GET /v1/sessions/{id} returns `stream` only for `active` sessions (the current contract,
-	 * §5.2); a `created` session becomes active when its call starts (`startCall`) or when a
+	 * GET /v1/sessions/{id} returns `stream` only for `active` sessions (as Kallglot
+	 * does); a `created` session becomes active when its call starts (`startCall`) or when a
 	 * client connects with the token from create. Default false: `stream` while not ended.
 	 */
 	streamOnlyWhileActive?: boolean;
@@ -264,7 +264,7 @@ export interface SandboxSession {
 	clientFrames: JsonObject[];
 }
 
-// ---- post-call: recordings and analyses (contract §5.2) ---------------------------------------
+// ---- post-call: recordings and analyses -----------------------------------------------------
 
 export type RecordingChannel = 'agent' | 'customer' | 'mixed';
 export type RecordingStatus = 'processing' | 'ready' | 'failed';

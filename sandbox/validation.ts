@@ -1,6 +1,6 @@
 /**
- * The sandbox's own request validation, written from the contract (§5.1, §5.2, §6) and
- * deliberately independent of the node's schemas: if both read the contract the same way, the
+ * The sandbox's own request validation, written from Kallglot's API and
+ * deliberately independent of the node's schemas: if both read Kallglot's API the same way, the
  * node's requests pass here; if they diverge, tests catch it.
  *
  * Every failure names the offending field as a dotted `param` (e.g. `routing.phone_number`).
@@ -31,7 +31,7 @@ export interface CreateSessionInput {
 	};
 	aiAgent: { agent_id: string; overrides?: JsonObject } | null;
 	metadata: JsonObject | null;
-	/** Top-level fields the contract does not name: accepted and stored (forward compatibility). */
+	/** Top-level fields Kallglot does not name: accepted and stored (forward compatibility). */
 	extraFields: JsonObject;
 }
 
@@ -256,7 +256,7 @@ function validateAiAgent(body: JsonObject, mode: SessionMode): CreateSessionInpu
 export function validateCreateSession(body: unknown): ValidationResult<CreateSessionInput> {
 	return collect(() => {
 		if (!isPlainObject(body)) fail('body', 'The request body must be a JSON object.');
-		// `provider` is response-only (contract §5.1); older samples sent a nested object here.
+		// `provider` is response-only; older samples sent a nested object here.
 		if (has(body, 'provider')) fail('provider', 'provider is response-only; choose the telephony route with routing.');
 
 		const mode = body.mode;
@@ -320,7 +320,7 @@ export interface AudioInputFrame {
 }
 
 /**
- * Client `audio.input` frame (contract §6): speaker customer|agent, μ-law 8 kHz, base64 payload.
+ * Client `audio.input` frame: speaker customer|agent, μ-law 8 kHz, base64 payload.
  * Any other format is a `session.error` `invalid_audio_format`; the issue says why.
  */
 export function validateAudioInput(frame: JsonObject): ValidationResult<AudioInputFrame> {
@@ -345,7 +345,7 @@ export interface AnalysisRequestInput {
 }
 
 /**
- * POST /v1/sessions/{id}/analysis body: `{profile?, include?}` (§5.2), empty body allowed.
+ * POST /v1/sessions/{id}/analysis body: `{profile?, include?}`, empty body allowed.
  * Defaults: profile "default", every part.
  */
 export function validateAnalysisRequest(body: unknown): ValidationResult<AnalysisRequestInput> {

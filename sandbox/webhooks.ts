@@ -1,5 +1,5 @@
 /**
- * Signed webhook delivery (contract §7), as Kallglot does it, on a fast retry schedule.
+ * Signed webhook delivery, as Kallglot does it, on a fast retry schedule.
  *
  * Every event is serialized ONCE (compact JSON, UTF-8); each attempt sends those exact bytes with
  * `Kallglot-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` computed at send
@@ -29,13 +29,13 @@ export interface WebhookEndpoint {
 export interface WebhookDelivererOptions {
 	/** Waits before attempt 2, 3, …; its length + 1 is the attempt count. Default: 8 attempts, 0.1 s doubling. */
 	retryDelaysMs?: number[];
-	/** An attempt without an answer within this time is a timeout; default 30000 (contract §7). */
+	/** An attempt without an answer within this time is a timeout; default 30000, as Kallglot's. */
 	timeoutMs?: number;
 	/** Called for every attempt (the CLI prints them). */
 	log?: (line: string) => void;
 }
 
-/** The envelope of contract §7 / ISSUE7-CONTRACT.md. */
+/** The envelope Kallglot delivers. */
 export interface WebhookEnvelope {
 	id: string;
 	object: 'webhook_event';
@@ -87,7 +87,7 @@ export interface WebhookFaults {
 	types?: string[];
 }
 
-/** 8 attempts like Kallglot's (§7), on a schedule of seconds instead of ~41 hours. */
+/** 8 attempts like Kallglot's, on a schedule of seconds instead of ~41 hours. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1600, 3200, 6400];
 export const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_STALE_SECONDS = 600;
@@ -101,7 +101,7 @@ const randomId = (prefix: string): string => {
 	return out;
 };
 
-/** `v1` of contract §7: hex(HMAC-SHA256(secret, "<t>.<raw body>")). */
+/** The `v1` signature: hex(HMAC-SHA256(secret, "<t>.<raw body>")). */
 export function webhookSignature(secret: string, timestamp: number, body: Buffer): string {
 	return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }

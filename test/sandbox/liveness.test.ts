@@ -1,5 +1,5 @@
 /**
- * "Stream only while active" (contract §5.2), the call start, a close without session.ended, and
+ * "Stream only while active", the call start, a close without session.ended, and
  * paced / burst finals.
  */
 import WebSocket from 'ws';

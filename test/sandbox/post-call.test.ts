@@ -1,4 +1,4 @@
-/** Post-call side of the sandbox (§5.2): recordings with real WAV audio, and analyses. */
+/** Post-call side of the sandbox: recordings with real WAV audio, and analyses. */
 import { KallglotSandbox, SANDBOX_AGENT_ID, type SandboxOptions } from '../../sandbox';
 import { synthesizeRecording, type SpokenTurn } from '../../sandbox/wav';
 import { api, createSession, eventually } from './test-helpers';
@@ -151,7 +151,7 @@ describe('recordings', () => {
 		expect(Number(notReady.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 	});
 
-	it('turns ready with the §5.2 fields, and GET /v1/recordings/{id} agrees with the list', async () => {
+	it('turns ready with Kallglot’s recording fields, and GET /v1/recordings/{id} agrees with the list', async () => {
 		const sessionId = await endedCall(recorded(), PACED_MS);
 		const [agent] = await readyRecordings(sessionId);
 		expect(agent).toEqual({

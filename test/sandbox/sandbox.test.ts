@@ -70,7 +70,7 @@ describe('POST /v1/sessions', () => {
 		sb = await KallglotSandbox.start();
 	});
 
-	it('creates a minimal session shaped exactly like the contract example', async () => {
+	it('creates a minimal session shaped exactly like Kallglot’s example answer', async () => {
 		const before = Date.now();
 		const res = await api(sb, 'POST', '/sessions', { body: { mode: 'bidirectional_translation' } });
 		expect(res.status).toBe(201);

@@ -1,5 +1,5 @@
 /**
- * Signed webhook delivery (§7): a local receiver verifies every signature against the raw bytes
+ * Signed webhook delivery: a local receiver verifies every signature against the raw bytes
  * it got, with its own HMAC code (independent of the sandbox's).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -152,7 +152,7 @@ describe('lifecycle events', () => {
 			expect(r.headers['kallglot-original-timestamp']).toBeUndefined();
 			expect(r.headers['kallglot-webhook-id']).toMatch(/^wh_del_[A-Z0-9]{26}$/);
 			expect(Math.abs(r.t - Date.now() / 1000)).toBeLessThan(120);
-			// Compact JSON, exactly the envelope of the contract, no stream token anywhere.
+			// Compact JSON, exactly Kallglot's envelope, no stream token anywhere.
 			expect(r.raw.toString('utf8')).toBe(JSON.stringify(r.json));
 			expect(Object.keys(r.json)).toEqual(['id', 'object', 'type', 'api_version', 'created_at', 'data']);
 			expect(r.json).toMatchObject({ id: expect.stringMatching(/^evt_[A-Z0-9]{26}$/), object: 'webhook_event', api_version: 'v1' });

@@ -1,5 +1,5 @@
 /**
- * Sessions that are not live yet (contract §5.2: `stream` only for active sessions), and how the
+ * Sessions that are not live yet (`stream` only for active sessions), and how the
  * end is reported when the stream closes without a session.ended frame.
  */
 import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';

@@ -6,7 +6,7 @@ const SECRET = 'whsec_current_0123456789abcdef';
 const PREVIOUS = 'whsec_previous_fedcba9876543210';
 const NOW = 1_800_000_000;
 
-/** Signed the way the contract says, independently of the code under test. */
+/** Signed the way Kallglot signs, independently of the code under test. */
 const sign = (secret: string, t: number, body: Buffer | string) =>
 	createHmac('sha256', secret).update(Buffer.concat([Buffer.from(`${t}.`), Buffer.from(body)])).digest('hex');
 

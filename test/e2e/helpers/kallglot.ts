@@ -169,7 +169,7 @@ export function webhookTriggerWorkflow(
   };
 }
 
-/** A webhook envelope (contract §7) as compact JSON. */
+/** A webhook envelope as compact JSON. */
 export const webhookEnvelope = (type: string, data: Record<string, unknown>, id = `evt_${randomUUID().replace(/-/g, '')}`) =>
   JSON.stringify({ id, object: 'webhook_event', type, api_version: 'v1', created_at: new Date().toISOString(), data });
 
