@@ -8,7 +8,7 @@ export class RecentIdentities {
 	private readonly seen = new Set<EventIdentity>();
 	/**
 	 * Insertion order as a ring: the slot at `next` holds the oldest identity. (Evicting through
-	 * `seen.values().next()` instead walks the Set's deleted entries first: microseconds per frame.)
+	 * `seen.values().next()` instead walks the Set's deleted entries first: docs/performance.md, part 1.)
 	 * It grows up to `capacity`, so a quiet stream holds only what it saw.
 	 */
 	private readonly order: Array<EventIdentity | undefined> = [];
