@@ -31,7 +31,7 @@ import {
 } from './items';
 import { SessionApiError, type SessionApi } from './sessionErrors';
 
-export { RateLimitWait, SessionApiError, type SessionApi } from './sessionErrors';
+export { SessionApiError, type SessionApi } from './sessionErrors';
 export { SESSION_CACHE_MS } from './endpoints';
 
 export type SessionSource =
