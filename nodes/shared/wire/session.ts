@@ -116,7 +116,7 @@ export const createSessionInput = z
 				message: 'is required when the mode is AI Agent: choose the agent that handles the call',
 			});
 		}
-		// Kallglot refuses an agent on a translation mode; the voice help desk may name one.
+		// Translation modes take no agent; the voice help desk may name one.
 		const takesAgent = input.mode === 'ai_agent' || input.mode === 'help_chat_voice';
 		if (!takesAgent && input.aiAgent) {
 			ctx.addIssue({
