@@ -8,7 +8,7 @@ import { NodeApiError, sleepWithAbort } from 'n8n-workflow';
 import { asNodeError } from './nodeError';
 import type { CallOptions } from './recordings';
 import { DEFAULT_RETRY, kallglotApiRequest, type KallglotContext, type RetryPolicy } from './transport';
-import { analysisResponse, paths, type AnalysisResponse } from './wire';
+import { analysisResponse, postCallPaths, type AnalysisResponse } from './wire';
 
 export type Analysis = IDataObject & AnalysisResponse;
 
@@ -22,7 +22,7 @@ export async function createAnalysis(
 ): Promise<Analysis> {
 	const answer = await kallglotApiRequest.call(this, {
 		method: 'POST',
-		path: paths.createAnalysis(sessionId),
+		path: postCallPaths.createAnalysis(sessionId),
 		body,
 		idempotencyKey,
 		scope: 'analysis:read',
@@ -39,7 +39,7 @@ export async function getAnalysis(
 ): Promise<Analysis> {
 	const answer = await kallglotApiRequest.call(
 		this,
-		{ method: 'GET', path: paths.analysis(analysisId), scope: 'analysis:read', ...options },
+		{ method: 'GET', path: postCallPaths.analysis(analysisId), scope: 'analysis:read', ...options },
 		policy,
 	);
 	return analysisResponse.parse(answer) as Analysis;

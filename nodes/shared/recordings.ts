@@ -8,8 +8,8 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { codeGuidance, kallglotApiRequest, kallglotBinaryRequest, type KallglotContext } from './transport';
 import {
-	headers,
-	paths,
+	mediaHeaders,
+	postCallPaths,
 	recordingErrorCodes,
 	recordingListQuery,
 	recordingListResponse,
@@ -45,7 +45,7 @@ export async function listRecordings(
 	for (let page = 0; page < MAX_PAGES; page++) {
 		const body = await kallglotApiRequest.call(this, {
 			method: 'GET',
-			path: paths.recordings(sessionId),
+			path: postCallPaths.recordings(sessionId),
 			qs: recordingListQuery(cursor),
 			scope: 'recordings:read',
 			...options,
@@ -66,7 +66,7 @@ export async function getRecording(
 ): Promise<Recording> {
 	const body = await kallglotApiRequest.call(this, {
 		method: 'GET',
-		path: paths.recording(recordingId),
+		path: postCallPaths.recording(recordingId),
 		scope: 'recordings:read',
 		...options,
 	});
@@ -106,13 +106,13 @@ export async function downloadRecordingAudio(
 ): Promise<RecordingFile> {
 	const response = await kallglotBinaryRequest.call(this, {
 		method: 'GET',
-		path: paths.recordingAudio(recording.id),
+		path: postCallPaths.recordingAudio(recording.id),
 		scope: 'recordings:read',
 		...options,
 	});
-	const mimeType = mimeTypeOf(response.headers[headers.contentType], recording.format);
+	const mimeType = mimeTypeOf(response.headers[mediaHeaders.contentType], recording.format);
 	const fileName =
-		fileNameFromContentDisposition(response.headers[headers.contentDisposition]) ??
+		fileNameFromContentDisposition(response.headers[mediaHeaders.contentDisposition]) ??
 		`recording-${recording.session_id ?? recording.id}${recording.channel ? `-${recording.channel}` : ''}.${extensionOf(mimeType, recording.format)}`;
 	return { data: response.data, fileName, mimeType };
 }

@@ -15,6 +15,8 @@
  * [ours] marks a name Kallglot has not published: the project's choice, kept here so that a
  * correction is one edit. Nothing here imports n8n, so the stream client can use it too.
  */
+import { headers } from './wire/http';
+
 export * from './wire/http';
 export * from './wire/session';
 export * from './wire/agents';
@@ -23,3 +25,13 @@ export * from './wire/recordings';
 export * from './wire/analyses';
 export * from './wire/webhooks';
 export * from './wire/stream';
+
+/**
+ * @deprecated Old names of the one `paths` and `headers` maps, kept only while callers on branches
+ * merged after this one (the API client, the webhook trigger) still import them; the same objects,
+ * not copies. Replace `postCallPaths.x` by `paths.x`, `mediaHeaders.x` by `headers.x`,
+ * `webhookHeaders.x` by `headers.webhook.x`, then delete these lines.
+ */
+export { paths as postCallPaths, headers as mediaHeaders } from './wire/http';
+/** @deprecated see above: `headers.webhook`. */
+export const webhookHeaders = headers.webhook;

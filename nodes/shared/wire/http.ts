@@ -33,10 +33,13 @@ export const headers = {
 	retryAfter: 'retry-after',
 	contentType: 'content-type',
 	contentDisposition: 'content-disposition',
-	/** `t=<unix s>,v1=<hex>[,v1=<hex>]`: see webhookSignatureScheme. */
-	webhookSignature: 'kallglot-signature',
-	webhookDeliveryId: 'kallglot-webhook-id',
-	webhookRetryCount: 'kallglot-retry-count',
+	/** Sent with each webhook delivery. */
+	webhook: {
+		/** `t=<unix s>,v1=<hex>[,v1=<hex>]`: see webhookSignatureScheme. */
+		signature: 'kallglot-signature',
+		deliveryId: 'kallglot-webhook-id',
+		retryCount: 'kallglot-retry-count',
+	},
 } as const;
 
 export const errorEnvelope = z.object({

@@ -1,7 +1,7 @@
 /**
  * Webhook deliveries on the wire: the event types, the signature scheme, the envelope, the
  * transcript.segment data, and which session an event belongs to. The delivery's header names are
- * in http.ts (`headers.webhook…`).
+ * in http.ts (`headers.webhook`).
  */
 import { z } from 'zod';
 
