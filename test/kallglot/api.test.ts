@@ -3,7 +3,7 @@
  * are checked against the sandbox's reading of Kallglot's scopes, route by route; its
  * Idempotency-Keys and credits against the contract (§3, §4).
  */
-import { ENDPOINTS, type EndpointName } from '../../nodes/shared/api';
+import { ENDPOINTS, type EndpointName, type KallglotApi } from '../../nodes/shared/api';
 import { paginate, type Page } from '../../nodes/shared/api/paginate';
 import { RETRY } from '../../nodes/shared/api/retry';
 import { requiredScope } from '../../sandbox/keys';
@@ -35,6 +35,21 @@ describe('the endpoint table', () => {
 		const routes = names.map((name) => `${ENDPOINTS[name].method} ${pathOf(name)}`);
 		expect(new Set(routes).size).toBe(routes.length);
 	});
+});
+
+test('the compiler guides a call: a declared endpoint, its path IDs, and the Idempotency-Key where one is sent', () => {
+	// Type-checked by ts-jest, never run: each line below must fail to compile.
+	const calls = (api: KallglotApi) => [
+		// @ts-expect-error -- createSession is sent with an Idempotency-Key: the options must name it
+		api.call('createSession', []),
+		// @ts-expect-error -- getSession takes the session ID
+		api.call('getSession', []),
+		// @ts-expect-error -- an endpoint not in ENDPOINTS
+		api.call('getWeather', []),
+		// @ts-expect-error -- a GET sends no Idempotency-Key
+		api.call('getSession', ['sess_1'], { idempotencyKey: 'k' }),
+	];
+	expect(typeof calls).toBe('function');
 });
 
 describe('paginate: Return All / Limit over the cursor', () => {
