@@ -12,7 +12,6 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { AudioInputError } from '../../../shared/audio/errors';
 import { prepareAudio, type PreparedAudio } from '../../../shared/audio/prepare';
 import { uploadAudio, UploadError, type HeardTurn, type UploadReport } from '../../../shared/audio/upload';
-import { systemClock } from '../../../shared/clock';
 import type { EndpointResult } from '../../../shared/stream';
 import type { KallglotApi } from '../../../shared/api';
 import { normalizeTranslation, sessionModeOptions, toCreateSessionBody } from '../../../shared/wire';
@@ -271,7 +270,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, api: K
 			audio,
 			endpoint: { url: created.stream.url, token: created.stream.token },
 			refreshEndpoint: async () => await refreshEndpoint(api, sessionId, itemIndex),
-			clock: systemClock,
+			// The execution's clock: the upload's pacing and the API calls' waits on one.
+			clock: api.clock,
 			signal,
 			quietMs: input.quietPeriodSeconds * 1000,
 			log: {
