@@ -8,9 +8,10 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
+import { KallglotApi, stoppedError } from '../shared/api';
+import { systemClock } from '../shared/clock';
 import { asNodeError } from '../shared/nodeError';
 import { RateLimitPacer } from '../shared/rateLimit';
-import { attachPacer, stoppedError } from '../shared/transport';
 import { searchAgents } from '../shared/agents/searchAgents';
 import * as agent from './resources/agent';
 import * as analysis from './resources/analysis';
@@ -36,7 +37,7 @@ function failedItemJson(error: NodeApiError | NodeOperationError, onError: INode
 
 /** The node's answer to a stop: how many items were done, and that nothing more was sent. */
 function stoppedAfter(ctx: IExecuteFunctions, done: number, total: number): NodeOperationError {
-	const error = stoppedError(ctx, done);
+	const error = stoppedError(ctx.getNode(), done);
 	error.message = `Stopped after ${done} of ${total} items: the execution was cancelled, so nothing more was sent to Kallglot`;
 	error.description = `The first ${done} items were done. Item ${done + 1} was waiting (nothing sent) or its request was in flight (n8n cuts it: Kallglot may have acted on it); the rest were not sent. Re-run items ${done + 1}–${total} with the same Idempotency-Keys and Kallglot creates or dials nothing twice.`;
 	ctx.logger.info(`Kallglot: ${error.message}`);
@@ -46,7 +47,8 @@ function stoppedAfter(ctx: IExecuteFunctions, done: number, total: number): Node
 /** Where the execution's flow context keeps the pacer's state between Kallglot node runs. */
 const PACER_STATE_KEY = 'kallglotRateLimit';
 
-type Operation = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
+/** An operation gets the execution's API client: its pacer, clock and cancel signal are the execution's. */
+type Operation = (this: IExecuteFunctions, itemIndex: number, api: KallglotApi) => Promise<INodeExecutionData[]>;
 
 const router: Record<string, Record<string, { execute: Operation }>> = {
 	session: session.operations,
@@ -100,9 +102,12 @@ export class Kallglot implements INodeType {
 		// Session), share what Kallglot's responses said about the rate limit: the pacer's state is
 		// kept in the execution's flow context. (A run that throws ends the execution: nothing to keep.)
 		const flow = this.getContext('flow');
-		const pacer = attachPacer(this, new RateLimitPacer({ resume: flow[PACER_STATE_KEY] }));
-		// Stopping the execution (or its timeout) ends the loop: no item after it sends anything.
+		const clock = systemClock;
+		const pacer = new RateLimitPacer({ now: () => clock.now(), resume: flow[PACER_STATE_KEY] });
+		// Stopping the execution (or its timeout) ends the loop: no item after it sends anything,
+		// and a request waiting or in flight ends at once.
 		const cancelled = this.getExecutionCancelSignal();
+		const api = new KallglotApi(this, { clock, pacer, signal: cancelled });
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
@@ -115,7 +120,7 @@ export class Kallglot implements INodeType {
 						itemIndex,
 					});
 				}
-				output.push(...(await handler.execute.call(this, itemIndex)));
+				output.push(...(await handler.execute.call(this, itemIndex, api)));
 			} catch (error) {
 				if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
 				const nodeError = asNodeError(this.getNode(), error, itemIndex);

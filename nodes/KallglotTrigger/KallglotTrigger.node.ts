@@ -46,7 +46,7 @@ export async function startTrigger(this: ITriggerFunctions, clock: Clock): Promi
 		manual,
 		// A test run must neither read nor fill the active workflow's memory of emitted finals.
 		emitted: new EmittedFinals(manual ? {} : (this.getWorkflowStaticData('node') as Record<string, unknown>)),
-		api: sessionApi(this, createBody),
+		api: sessionApi(this, createBody, clock),
 		emit: (item) => {
 			if (manual) return this.emit([[{ json: item as IDataObject }]]);
 			// Settles when the execution finished: the next item of the session waits for it.

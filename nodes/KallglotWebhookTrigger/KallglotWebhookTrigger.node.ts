@@ -34,7 +34,7 @@ import {
 	type WebhookSelection,
 } from '../shared/webhook';
 import { asNodeError } from '../shared/nodeError';
-import { CREDENTIAL_NAME as API_CREDENTIAL } from '../shared/transport';
+import { CREDENTIAL_NAME as API_CREDENTIAL, type KallglotApi } from '../shared/api';
 import { webhookCarriesSession, webhookHeaders, webhookSessionId, type WebhookEnvelope } from '../shared/wire';
 import { properties } from './description';
 import {
@@ -46,6 +46,7 @@ import {
 	lookUpSession,
 	MAX_ENRICHMENT_BUDGET_MS,
 	recordingFile,
+	webhookApi,
 	type EnrichmentError,
 } from './kallglotCalls';
 import { memoryFor, REDIS_CREDENTIAL, SEEN_KEY, TriggerMemories } from './memory';
@@ -96,14 +97,14 @@ const API_CREDENTIAL_FIX = 'Add a Kallglot API credential to this node (Credenti
 const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /** Mode and metadata: from the event when it is the session, else from a cached lookup (with the API credential). */
-async function sessionFactsFor(ctx: IWebhookFunctions, scope: string, envelope: WebhookEnvelope, lookUp: boolean): Promise<SessionFacts> {
+async function sessionFactsFor(api: KallglotApi, scope: string, envelope: WebhookEnvelope, lookUp: boolean): Promise<SessionFacts> {
 	const sessionId = webhookSessionId(envelope);
 	if (webhookCarriesSession(envelope)) {
 		if (sessionId && lookUp) cacheFor(scope).set(sessionId, envelope.data as IDataObject);
 		return sessionFacts(envelope.data);
 	}
 	if (!sessionId || !lookUp) return NO_SESSION_FACTS;
-	return sessionFacts(await cacheFor(scope).get(sessionId, async () => await lookUpSession(ctx, sessionId)));
+	return sessionFacts(await cacheFor(scope).get(sessionId, async () => await lookUpSession(api, sessionId)));
 }
 
 function cacheFor(scope: string): SessionCache<IDataObject> {
@@ -118,6 +119,7 @@ function cacheFor(scope: string): SessionCache<IDataObject> {
 /** Adds the enrichment the builder asked for, within the budget; a failure becomes enrichmentError. */
 async function enrich(
 	ctx: IWebhookFunctions,
+	api: KallglotApi,
 	envelope: WebhookEnvelope,
 	item: INodeExecutionData,
 	options: IDataObject,
@@ -134,12 +136,12 @@ async function enrich(
 	const within = async <T>(work: Promise<T>): Promise<T> => await Promise.race([work, spent]);
 	try {
 		if (type === 'transcript.ready' && options.fetchTranscript === true && sessionId) {
-			item.json.transcript = await within(fetchTranscript(ctx, sessionId, budget));
+			item.json.transcript = await within(fetchTranscript(api, sessionId, budget));
 		} else if (type === 'analysis.complete' && options.fetchAnalysis === true && id) {
-			item.json.analysis = await within(fetchAnalysis(ctx, id, budget));
+			item.json.analysis = await within(fetchAnalysis(api, id, budget));
 		} else if (type === 'recording.ready' && options.downloadRecording === true && id) {
 			const property = String(options.binaryPropertyName ?? 'data').trim() || 'data';
-			item.binary = { [property]: await within(recordingFile(ctx, { ...(data as IDataObject), id }, budget)) };
+			item.binary = { [property]: await within(recordingFile(ctx, api, { ...(data as IDataObject), id }, budget)) };
 		}
 	} catch (error) {
 		// The event is kept; the builder routes on enrichmentError (e.g. with an If node).
@@ -300,10 +302,11 @@ export class KallglotWebhookTrigger implements INodeType {
 
 		const scope = `${delivery.workflowId ?? ''}:${node.name}`;
 		const lookUp = Boolean(node.credentials?.[API_CREDENTIAL]);
+		const api = webhookApi(this);
 		let facts: SessionFacts;
 		let lookupError: EnrichmentError | undefined;
 		try {
-			facts = await sessionFactsFor(this, scope, envelope, lookUp);
+			facts = await sessionFactsFor(api, scope, envelope, lookUp);
 		} catch (error) {
 			const { code, message } = enrichmentError(error);
 			if (!isNotFound(error)) {
@@ -346,7 +349,7 @@ export class KallglotWebhookTrigger implements INodeType {
 		try {
 			const item: INodeExecutionData = { json: webhookItem(envelope, facts, receivedAt) as IDataObject };
 			if (lookupError) item.json.lookupError = lookupError as unknown as IDataObject;
-			await enrich(this, envelope, item, options);
+			await enrich(this, api, envelope, item, options);
 			if (memory.kind === 'workflow') {
 				// n8n saves this with the workflow when it answers, i.e. once it has taken the execution.
 				memory.staticData[SEEN_KEY] = memory.memory.stateFor(envelope.id) as unknown as IDataObject;

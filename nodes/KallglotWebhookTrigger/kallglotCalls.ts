@@ -8,30 +8,26 @@
 import type { IBinaryData, IDataObject, IWebhookFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { getAnalysis } from '../shared/analyses';
-import { downloadRecordingAudio, recordingBinary, type Recording } from '../shared/recordings';
+import { KallglotApi } from '../shared/api';
+import { systemClock } from '../shared/clock';
+import { downloadRecordingAudio, recordingBinary } from '../shared/recordings';
 import { redactSecrets } from '../shared/redact';
-import { kallglotApiRequest, type RetryPolicy } from '../shared/transport';
-import { paths } from '../shared/wire';
 
-const LOOKUP_POLICY: RetryPolicy = { maxRetries: 1, baseDelayMs: 250, maxDelayMs: 2_000 };
 export const LOOKUP_TIMEOUT_MS = 8_000;
 /** Lookup (8 s) + enrichment (15 s) + hand-over stay well inside Kallglot's 30 s. */
 export const DEFAULT_ENRICHMENT_BUDGET_MS = 15_000;
 export const MAX_ENRICHMENT_BUDGET_MS = 20_000;
-const ENRICH_POLICY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 5_000 };
 
 export interface EnrichmentError {
 	code: string;
 	message: string;
 }
 
-export async function lookUpSession(ctx: IWebhookFunctions, sessionId: string): Promise<IDataObject> {
-	return await kallglotApiRequest.call(
-		ctx,
-		{ method: 'GET', path: paths.session(sessionId), signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) },
-		LOOKUP_POLICY,
-	);
+/** The client of one delivery: a delivery makes a call or two, so it needs no pacer. */
+export const webhookApi = (ctx: IWebhookFunctions): KallglotApi => new KallglotApi(ctx, { clock: systemClock });
+
+export async function lookUpSession(api: KallglotApi, sessionId: string): Promise<IDataObject> {
+	return await api.call('getSession', [sessionId], { retry: 'webhookLookup', signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
 }
 
 /** Kallglot does not know the session (404): not an outage, the event runs without its metadata. */
@@ -50,12 +46,12 @@ export function enrichmentError(error: unknown): EnrichmentError {
 	return { code: 'enrichment_failed', message: redactSecrets(message) };
 }
 
-export async function fetchTranscript(ctx: IWebhookFunctions, sessionId: string, signal: AbortSignal): Promise<IDataObject> {
-	return await kallglotApiRequest.call(ctx, { method: 'GET', path: paths.transcript(sessionId), signal }, ENRICH_POLICY);
+export async function fetchTranscript(api: KallglotApi, sessionId: string, signal: AbortSignal): Promise<IDataObject> {
+	return await api.call('getTranscript', [sessionId], { retry: 'webhookEnrich', signal });
 }
 
-export async function fetchAnalysis(ctx: IWebhookFunctions, analysisId: string, signal: AbortSignal): Promise<IDataObject> {
-	return await getAnalysis.call(ctx, analysisId, { signal }, ENRICH_POLICY);
+export async function fetchAnalysis(api: KallglotApi, analysisId: string, signal: AbortSignal): Promise<IDataObject> {
+	return await api.call('getAnalysis', [analysisId], { retry: 'webhookEnrich', signal });
 }
 
 /**
@@ -68,10 +64,11 @@ const SHARED_WEBHOOK_TEMP = /^filesystem(-v2)?:.*\/executions\/temp\//;
 /** The event's recording object names the file; its audio becomes n8n binary data. */
 export async function recordingFile(
 	ctx: IWebhookFunctions,
+	api: KallglotApi,
 	recording: IDataObject & { id: string },
 	signal: AbortSignal,
 ): Promise<IBinaryData> {
-	const file = await downloadRecordingAudio.call(ctx, recording as Recording, { signal });
+	const file = await downloadRecordingAudio(api, recording, { signal });
 	const binary = await recordingBinary.call(ctx, file);
 	if (!binary.id || !SHARED_WEBHOOK_TEMP.test(binary.id)) return binary;
 	// There, the file travels inside the item instead (as in n8n's in-memory mode).

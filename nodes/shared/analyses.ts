@@ -1,49 +1,13 @@
 /**
- * Post-call analysis calls shared by the action node (Analysis → Create / Get) and the webhook
- * trigger: request one (billable, idempotent), read one, and wait — bounded — for it to finish.
+ * Post-call analyses for the action node (Analysis → Create with Wait for Completion): wait —
+ * bounded, on the client's clock — for one to finish.
  */
-import type { IDataObject } from 'n8n-workflow';
-import { NodeApiError, sleepWithAbort } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
+import type { CallOptions, KallglotApi, ResponseOf } from './api';
 import { asNodeError } from './nodeError';
-import type { CallOptions } from './recordings';
-import { DEFAULT_RETRY, kallglotApiRequest, type KallglotContext, type RetryPolicy } from './transport';
-import { analysisResponse, postCallPaths, type AnalysisResponse } from './wire';
 
-export type Analysis = IDataObject & AnalysisResponse;
-
-/** `POST /v1/sessions/{id}/analysis`: 202 with the analysis still processing; costs 1 credit. */
-export async function createAnalysis(
-	this: KallglotContext,
-	sessionId: string,
-	body: IDataObject,
-	idempotencyKey: string,
-	options: CallOptions = {},
-): Promise<Analysis> {
-	const answer = await kallglotApiRequest.call(this, {
-		method: 'POST',
-		path: postCallPaths.createAnalysis(sessionId),
-		body,
-		idempotencyKey,
-		scope: 'analysis:read',
-		...options,
-	});
-	return analysisResponse.parse(answer) as Analysis;
-}
-
-export async function getAnalysis(
-	this: KallglotContext,
-	analysisId: string,
-	options: CallOptions = {},
-	policy: RetryPolicy = DEFAULT_RETRY,
-): Promise<Analysis> {
-	const answer = await kallglotApiRequest.call(
-		this,
-		{ method: 'GET', path: postCallPaths.analysis(analysisId), scope: 'analysis:read', ...options },
-		policy,
-	);
-	return analysisResponse.parse(answer) as Analysis;
-}
+export type Analysis = ResponseOf<'getAnalysis'>;
 
 /** Only these end a wait; any other status (processing, or one added later) keeps polling. */
 export const isFinalAnalysis = (analysis: Analysis) => analysis.status === 'completed' || analysis.status === 'failed';
@@ -88,28 +52,29 @@ export interface WaitOutcome {
  * first delay (or what is left of the wait). Rate limits are honoured by the transport, which
  * waits out Retry-After; a Retry-After beyond the deadline ends the wait instead.
  */
-export async function waitForAnalysis(
-	this: KallglotContext,
-	analysis: Analysis,
-	options: WaitOptions,
-): Promise<WaitOutcome> {
-	const deadline = Date.now() + options.maxWaitMs;
+export async function waitForAnalysis(api: KallglotApi, analysis: Analysis, options: WaitOptions): Promise<WaitOutcome> {
+	const { clock } = api;
+	const deadline = clock.now() + options.maxWaitMs;
 	let current = analysis;
 	let polls = 0;
 	while (!isFinalAnalysis(current)) {
-		const remaining = deadline - Date.now();
+		const remaining = deadline - clock.now();
 		if (remaining <= 0) return { analysis: current, timedOut: true, polls };
-		await sleepWithAbort(pollDelayMs(polls, remaining, options.schedule), options.signal);
-		// A rate-limit pause may use what is left of the wait, no more: a longer Retry-After
-		// fails the poll with a 429, which ends the wait below.
-		const policy = { ...DEFAULT_RETRY, maxDelayMs: Math.min(DEFAULT_RETRY.maxDelayMs, Math.max(0, deadline - Date.now())) };
+		// A stop ends the pause; the poll after it then sends nothing.
+		await api.pause(pollDelayMs(polls, remaining, options.schedule), options.signal);
 		try {
-			current = await getAnalysis.call(this, current.id, options, policy);
+			// A rate-limit pause may use what is left of the wait, no more: a longer Retry-After
+			// fails the poll with a 429, which ends the wait below.
+			current = await api.call('getAnalysis', [current.id], {
+				itemIndex: options.itemIndex,
+				signal: options.signal,
+				maxDelayMs: Math.max(0, deadline - clock.now()),
+			});
 		} catch (error) {
 			if (error instanceof NodeApiError && error.httpCode === '429') {
 				return { analysis: current, timedOut: true, polls: polls + 1, rateLimited: true };
 			}
-			throw asNodeError(this.getNode(), error, options.itemIndex);
+			throw asNodeError(api.node, error, options.itemIndex);
 		}
 		polls++;
 	}

@@ -1,28 +1,15 @@
 /**
- * Recording calls shared by the action node (Recording → Get Many / Get / Download) and the
- * webhook trigger's recording.ready enrichment: list, metadata, and the audio as bytes with the
- * file name and MIME type an n8n binary property needs.
+ * Recordings for the action node (Recording → Get / Download) and the webhook trigger's
+ * recording.ready enrichment: the readiness check, and the audio as bytes with the file name and
+ * MIME type an n8n binary property needs.
  */
-import type { IBinaryData, IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
+import type { IBinaryData, IExecuteFunctions, INode, IWebhookFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { codeGuidance, kallglotApiRequest, kallglotBinaryRequest, type KallglotContext } from './transport';
-import {
-	mediaHeaders,
-	postCallPaths,
-	recordingErrorCodes,
-	recordingListQuery,
-	recordingListResponse,
-	recordingResponse,
-	type RecordingResponse,
-} from './wire';
+import { codeGuidance, type CallOptions, type KallglotApi, type ResponseOf } from './api';
+import { mediaHeaders, recordingErrorCodes, type RecordingResponse } from './wire';
 
-export interface CallOptions {
-	itemIndex?: number;
-	signal?: AbortSignal;
-}
-
-export type Recording = IDataObject & RecordingResponse;
+export type Recording = ResponseOf<'getRecording'>;
 
 /** The audio of one recording, ready for `helpers.prepareBinaryData`. */
 export interface RecordingFile {
@@ -31,64 +18,22 @@ export interface RecordingFile {
 	mimeType: string;
 }
 
-/** Pages are followed while `has_more` is true; absent means this was the only page. */
-const MAX_PAGES = 50;
-
-/** Every recording of a session (one per channel for dual-channel sessions). */
-export async function listRecordings(
-	this: KallglotContext,
-	sessionId: string,
-	options: CallOptions = {},
-): Promise<Recording[]> {
-	const recordings: Recording[] = [];
-	let cursor: string | undefined;
-	for (let page = 0; page < MAX_PAGES; page++) {
-		const body = await kallglotApiRequest.call(this, {
-			method: 'GET',
-			path: postCallPaths.recordings(sessionId),
-			qs: recordingListQuery(cursor),
-			scope: 'recordings:read',
-			...options,
-		});
-		const list = recordingListResponse.parse(body);
-		recordings.push(...(list.data as Recording[]));
-		const last = list.data[list.data.length - 1];
-		if (list.has_more !== true || !last) break;
-		cursor = last.id;
-	}
-	return recordings;
-}
-
-export async function getRecording(
-	this: KallglotContext,
-	recordingId: string,
-	options: CallOptions = {},
-): Promise<Recording> {
-	const body = await kallglotApiRequest.call(this, {
-		method: 'GET',
-		path: postCallPaths.recording(recordingId),
-		scope: 'recordings:read',
-		...options,
-	});
-	return recordingResponse.parse(body) as Recording;
-}
-
 /**
  * Throws unless the recording's metadata says its file can be fetched: still processing and
  * failed recordings get an error that says so and what to do, before any download is tried.
  */
-export function assertRecordingReady(ctx: KallglotContext, recording: Recording, itemIndex?: number): void {
+export function assertRecordingReady(node: INode, recording: Recording, itemIndex?: number): void {
 	if (recording.status === 'ready') return;
 	if (recording.status === 'failed') {
 		const reason = errorText(recording.error);
-		throw new NodeOperationError(ctx.getNode(), `Kallglot recording ${recording.id} failed${reason ? `: ${reason}` : ''}`, {
+		throw new NodeOperationError(node, `Kallglot recording ${recording.id} failed${reason ? `: ${reason}` : ''}`, {
 			itemIndex,
 			description: 'Kallglot could not produce this recording, so there is no file to download. Check the session in the Kallglot portal.',
 		});
 	}
 	const code = recordingErrorCodes.notReady;
 	throw new NodeApiError(
-		ctx.getNode(),
+		node,
 		{ error: { code, message: `Recording ${recording.id} is ${recording.status}`, status: recording.status } },
 		{
 			message: `Kallglot recording ${recording.id} is not ready yet (status "${recording.status}")`,
@@ -100,16 +45,11 @@ export function assertRecordingReady(ctx: KallglotContext, recording: Recording,
 
 /** The audio bytes, without a metadata check (the webhook trigger already holds the object). */
 export async function downloadRecordingAudio(
-	this: KallglotContext,
-	recording: Pick<Recording, 'id'> & Partial<Recording>,
+	api: KallglotApi,
+	recording: Pick<RecordingResponse, 'id'> & Partial<RecordingResponse>,
 	options: CallOptions = {},
 ): Promise<RecordingFile> {
-	const response = await kallglotBinaryRequest.call(this, {
-		method: 'GET',
-		path: postCallPaths.recordingAudio(recording.id),
-		scope: 'recordings:read',
-		...options,
-	});
+	const response = await api.call('getRecordingAudio', [recording.id], options);
 	const mimeType = mimeTypeOf(response.headers[mediaHeaders.contentType], recording.format);
 	const fileName =
 		fileNameFromContentDisposition(response.headers[mediaHeaders.contentDisposition]) ??
@@ -119,13 +59,13 @@ export async function downloadRecordingAudio(
 
 /** Metadata first (a clear error while it is processing or failed), then the audio. */
 export async function downloadRecording(
-	this: KallglotContext,
+	api: KallglotApi,
 	recordingId: string,
 	options: CallOptions = {},
 ): Promise<{ recording: Recording; file: RecordingFile }> {
-	const recording = await getRecording.call(this, recordingId, options);
-	assertRecordingReady(this, recording, options.itemIndex);
-	return { recording, file: await downloadRecordingAudio.call(this, recording, options) };
+	const recording = await api.call('getRecording', [recordingId], options);
+	assertRecordingReady(api.node, recording, options.itemIndex);
+	return { recording, file: await downloadRecordingAudio(api, recording, options) };
 }
 
 /** The file as n8n binary data (stored by n8n's binary data manager, not held in the item). */

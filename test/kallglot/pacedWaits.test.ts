@@ -1,50 +1,62 @@
 /**
- * The transport's pace → send → classify → wait path on a fake clock: every wait goes through the
- * pacer's injected sleep with the execution's cancel signal, so the exact waits are seen, and a
- * stop ends a wait at once with nothing more sent. Kallglot's answers are scripted (the only
- * stand-in here is the Kallglot cloud itself); the context is the part of n8n's the transport uses.
+ * The client's pace → send → classify → wait path on a fake clock: every wait (paced, Retry-After,
+ * backoff) is a timer on the injected clock, so the exact waits are seen, and a stop ends a wait at
+ * once with nothing more sent. Kallglot's answers are scripted (the only stand-in here is the
+ * Kallglot cloud itself); the context is the part of n8n's the transport uses.
  */
 import type { IExecuteFunctions, INode } from 'n8n-workflow';
 
-import { RateLimitPacer, type Sleep } from '../../nodes/shared/rateLimit';
-import { kallglotApiRequest } from '../../nodes/shared/transport';
+import { KallglotApi } from '../../nodes/shared/api';
+import { RateLimitPacer } from '../../nodes/shared/rateLimit';
+import { FakeClock, turn } from '../helpers/clock';
 
 const START = Date.UTC(2026, 11, 1, 19, 12, 18, 437);
+const RTT_MS = 2;
 const node: INode = { id: '1', name: 'Kallglot', type: 'n8n-nodes-kallglot.kallglot', typeVersion: 1, position: [0, 0], parameters: {} };
 
-type Answer = { statusCode: number; headers: Record<string, string>; body: unknown };
+type Answer = { statusCode: number; headers: Record<string, string>; body: unknown } | Error;
 
 function harness(answers: Answer[]) {
-	let now = START;
+	const clock = new FakeClock(START);
 	const cancel = new AbortController();
 	const sent: number[] = [];
-	const waits: number[] = [];
-	/** Sleeps on the fake clock; a wait of `blockMs` or more blocks until the signal aborts. */
-	let blockMs = Infinity;
-	const sleep: Sleep = async (ms, signal) => {
-		waits.push(ms);
-		if (ms >= blockMs) {
-			await new Promise<void>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
-		}
-		now += ms;
-	};
-	const pacer = new RateLimitPacer({ now: () => now, sleep });
+	const pacer = new RateLimitPacer({ now: () => clock.now() });
 	const ctx = {
 		getNode: () => node,
 		getCredentials: async () => ({ apiKey: 'sk_test_x', baseUrl: 'http://127.0.0.1:9/v1' }),
-		getExecutionCancelSignal: () => cancel.signal,
 		helpers: {
 			httpRequestWithAuthentication: async () => {
-				sent.push(now);
+				sent.push(clock.now());
 				const answer = answers.shift();
 				if (!answer) throw new Error('no scripted answer left');
-				now += 2;
+				await clock.advance(RTT_MS);
+				if (answer instanceof Error) throw answer;
 				return answer;
 			},
 		},
 	} as unknown as IExecuteFunctions;
-	const request = () => kallglotApiRequest.call(ctx, { method: 'POST', path: '/sessions', body: {}, pacer });
-	return { request, sent, waits, cancel, pacer, block: (ms: number) => (blockMs = ms), now: () => now };
+	const api = new KallglotApi(ctx, { clock, pacer, signal: cancel.signal, random: () => 0.5 });
+	const request = () => api.call('createSession', [], { body: {}, idempotencyKey: 'k1' });
+	/** Runs a call to its end, firing each timer it arms; the waits it made, in order. */
+	async function run<T>(call: Promise<T>): Promise<{ result: PromiseSettledResult<T>; waits: number[] }> {
+		let result: PromiseSettledResult<T> | undefined;
+		void call.then(
+			(value) => (result = { status: 'fulfilled', value }),
+			(reason: unknown) => (result = { status: 'rejected', reason }),
+		);
+		const waits: number[] = [];
+		for (;;) {
+			await turn();
+			if (result) return { result, waits };
+			if (clock.pending > 0) waits.push(await clock.fireNext());
+		}
+	}
+	/** Resolves once the call has armed a wait (a timer on the clock). */
+	const waiting = async () => {
+		while (clock.pending === 0) await turn();
+		return clock.delays[0];
+	};
+	return { request, run, waiting, sent, cancel, clock };
 }
 
 const limitHeaders = (limit: number, remaining: number, resetAtMs: number) => ({
@@ -52,38 +64,50 @@ const limitHeaders = (limit: number, remaining: number, resetAtMs: number) => ({
 	'x-ratelimit-remaining': String(remaining),
 	'x-ratelimit-reset': String(Math.ceil(resetAtMs / 1000)),
 });
+const refused = (retryAfter: string) => ({
+	statusCode: 429,
+	headers: { ...limitHeaders(5, 0, START + 1000), 'retry-after': retryAfter },
+	body: { error: { code: 'rate_limit_exceeded', message: 'slow down' } },
+});
 
 test('a window with none left: the next request waits until the reset, exactly, then goes out', async () => {
 	const resetAt = START + 5000; // reported 19:12:24; the window was opened by someone else
 	const h = harness([
-		{ statusCode: 201, headers: limitHeaders(5, 0, resetAt), body: { id: 'sess_1' } },
-		{ statusCode: 201, headers: limitHeaders(5, 4, resetAt + 60_000), body: { id: 'sess_2' } },
+		{ statusCode: 201, headers: limitHeaders(5, 0, resetAt), body: { id: 'sess_1', status: 'created' } },
+		{ statusCode: 201, headers: limitHeaders(5, 4, resetAt + 60_000), body: { id: 'sess_2', status: 'created' } },
 	]);
-	await h.request();
-	await h.request();
-	expect(h.waits).toEqual([Math.ceil(resetAt / 1000) * 1000 - (START + 2)]);
+	expect((await h.run(h.request())).waits).toEqual([]);
+	const second = await h.run(h.request());
+	expect(second.waits).toEqual([Math.ceil(resetAt / 1000) * 1000 - (START + RTT_MS)]);
 	expect(h.sent).toEqual([START, Math.ceil(resetAt / 1000) * 1000]);
 });
 
-test('a 429: waits its Retry-After on the same clock, then retries', async () => {
-	const h = harness([
-		{ statusCode: 429, headers: { ...limitHeaders(5, 0, START + 1000), 'retry-after': '2' }, body: { error: { code: 'rate_limit_exceeded', message: 'slow down' } } },
-		{ statusCode: 201, headers: limitHeaders(5, 4, START + 5000), body: { id: 'sess_1' } },
-	]);
-	await expect(h.request()).resolves.toEqual({ id: 'sess_1' });
-	expect(h.waits).toEqual([2000]);
-	expect(h.sent).toEqual([START, START + 2002]);
+test('a 429: waits its Retry-After on the same clock, then retries; the parsed answer comes back', async () => {
+	const h = harness([refused('2'), { statusCode: 201, headers: limitHeaders(5, 4, START + 5000), body: { id: 'sess_1', status: 'created', extra: 1 } }]);
+	const { result, waits } = await h.run(h.request());
+	expect(result).toEqual({ status: 'fulfilled', value: { id: 'sess_1', status: 'created', extra: 1 } });
+	expect(waits).toEqual([2000]);
+	expect(h.sent).toEqual([START, START + RTT_MS + 2000]);
+});
+
+test('a network error: the backoff (500 ms, then 1 s with jitter pinned) runs on the clock', async () => {
+	const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+	const h = harness([reset, reset, { statusCode: 201, headers: {}, body: { id: 'sess_1', status: 'created' } }]);
+	const { result, waits } = await h.run(h.request());
+	expect(result.status).toBe('fulfilled');
+	expect(waits).toEqual([500, 1000]);
+	expect(h.sent).toEqual([START, START + RTT_MS + 500, START + 2 * RTT_MS + 1500]);
 });
 
 test('stopped during a paced wait: the wait ends at once and nothing more is sent', async () => {
-	const h = harness([{ statusCode: 201, headers: limitHeaders(5, 0, START + 30_000), body: { id: 'sess_1' } }]);
-	await h.request();
-	h.block(1000);
-	const waiting = h.request();
-	while (h.waits.length === 0) await new Promise((resolve) => setImmediate(resolve));
+	const h = harness([{ statusCode: 201, headers: limitHeaders(5, 0, START + 30_000), body: { id: 'sess_1', status: 'created' } }]);
+	await h.run(h.request());
+	const second = h.request();
+	expect(await h.waiting()).toBeGreaterThan(20_000);
 	h.cancel.abort();
-	await expect(waiting).rejects.toThrow('Stopped: the execution was cancelled, so nothing more was sent to Kallglot');
+	await expect(second).rejects.toThrow('Stopped: the execution was cancelled, so nothing more was sent to Kallglot');
 	expect(h.sent).toEqual([START]);
+	expect(h.clock.pending).toBe(0);
 });
 
 test('stopped before a request: nothing is sent', async () => {
@@ -94,12 +118,9 @@ test('stopped before a request: nothing is sent', async () => {
 });
 
 test('stopped during a Retry-After wait: no retry', async () => {
-	const h = harness([
-		{ statusCode: 429, headers: { ...limitHeaders(5, 0, START + 1000), 'retry-after': '30' }, body: { error: { code: 'rate_limit_exceeded', message: 'slow down' } } },
-	]);
-	h.block(1000);
+	const h = harness([refused('30')]);
 	const waiting = h.request();
-	while (h.waits.length === 0) await new Promise((resolve) => setImmediate(resolve));
+	expect(await h.waiting()).toBe(30_000);
 	h.cancel.abort();
 	await expect(waiting).rejects.toThrow(/^Stopped/);
 	expect(h.sent).toEqual([START]);

@@ -1,4 +1,8 @@
+import type { INode, INodeProperties } from 'n8n-workflow';
+import { z } from 'zod';
+
 import { KallglotSandbox } from '../../sandbox';
+import { validateParameters } from '../../nodes/shared/fields/validation';
 import { runKallglotNode } from '../helpers/engine';
 
 let sandbox: KallglotSandbox;
@@ -72,5 +76,19 @@ describe('validation happens before any request', () => {
 		});
 		expect(error?.message).toMatch(/Base URL "http:\/\/api.example.com\/v1" is not allowed.*unencrypted/);
 		expect(error?.message).not.toContain(apiKey);
+	});
+});
+
+describe('field labels of a new operation come from its own parameters', () => {
+	const node = { id: '1', name: 'Kallglot', type: 'n8n-nodes-kallglot.kallglot', typeVersion: 1, position: [0, 0], parameters: {} } as INode;
+	const fields: INodeProperties[] = [{ displayName: 'Agent ID', name: 'agentId', type: 'string', default: '' }];
+	const schema = z.object({ agentId: z.string().regex(/^agt_/, 'must start with agt_') });
+
+	test('a parameter no label table names is named by its display name', () => {
+		expect(() => validateParameters(schema, { agentId: 'x1' }, node, 0, fields)).toThrow('Invalid Agent ID "x1": must start with agt_');
+	});
+
+	test('without the fields, by its parameter name', () => {
+		expect(() => validateParameters(schema, { agentId: 'x1' }, node, 0)).toThrow('Invalid agentId "x1": must start with agt_');
 	});
 });

@@ -3,49 +3,45 @@
  * end is reported when the stream closes without a session.ended frame.
  */
 import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';
-import { STREAM_CLOSED_REASON } from '../../nodes/KallglotTrigger/listener';
+import { SESSION_CACHE_MS, STREAM_CLOSED_REASON } from '../../nodes/KallglotTrigger/listener';
+import { FakeClock } from '../helpers/clock';
 import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
 import { serverSockets } from '../stream/helpers';
-import { createSessionId, sandboxPerTest } from './helpers';
+import { announcedWaits, clockDriver, createSessionId, expectedGetTimes, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
 const track = sandboxPerTest((started) => (sandbox = started), { streamOnlyWhileActive: true });
 const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const createSessionDirectly = () => createSessionId(sandbox);
 
-const gets = (id: string) => sandbox.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
 const accepted = (id: string) => sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 101);
 
-async function listenTo(id: string): Promise<ActiveTrigger> {
-	return track(await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials() }));
+async function listenTo(id: string, clock?: FakeClock): Promise<ActiveTrigger> {
+	return track(await activateTrigger({ parameters: { sessionSource: 'existing', sessionId: id } as never, credentials: credentials(), clock }));
 }
 
-describe('an existing session whose call has not started', () => {
-	test('is accepted at activation; the trigger polls GET with backoff and connects once the call starts', async () => {
+describe('an existing session whose call has not started (the trigger on a fake clock)', () => {
+	test('is accepted at activation; the trigger polls GET exactly at its growing waits and connects once the call starts', async () => {
 		const id = await createSessionDirectly();
 		const logFrom = logLines.length;
-		const t = await listenTo(id);
+		const clock = new FakeClock();
+		const t = await listenTo(id, clock);
 		expect(logLines.some((l) => l.includes(`${id} is not live yet (status created): the trigger waits for the call to start`))).toBe(true);
 		expect(sandbox.handshakes.filter((h) => h.sessionId === id)).toHaveLength(0);
 
-		await waitFor(() => (gets(id).length >= 3 ? true : undefined), 15_000, 'a few polls');
-		// Backoff: the waits it announces grow (1 s, then 2 s, ±20 %), and no two polls come sooner
-		// than a wait. Arrival gaps alone cannot show the growth: a busy machine stretches both.
-		const waits = logLines
-			.slice(logFrom)
-			.map((l) => /not live yet; checking again in (\d+) ms/.exec(l)?.[1])
-			.filter(Boolean)
-			.map(Number);
-		expect(waits.length).toBeGreaterThanOrEqual(2);
-		expect(waits[1]).toBeGreaterThan(waits[0]);
-		expect(waits[0]).toBeGreaterThanOrEqual(800);
-		const at = gets(id).map((r) => r.at);
-		expect(at[2] - at[0]).toBeGreaterThanOrEqual(waits[0] - 20);
+		const drive = await clockDriver(sandbox, clock, id);
+		const moved = [await drive.step(), await drive.step(), await drive.step()];
+		// Backoff: each wait is the one announced, 1 s, 2 s, 4 s (±20 %), and the polls come exactly then.
+		const waits = announcedWaits(logLines.slice(logFrom)).slice(0, 3);
+		expect(moved).toEqual(waits);
+		waits.forEach((wait, k) => expect(Math.abs(wait - 1000 * 2 ** k)).toBeLessThanOrEqual(200 * 2 ** k));
+		expect(drive.gets.map((g) => g.at)).toEqual(expectedGetTimes(waits, SESSION_CACHE_MS));
 		expect(t.errors).toHaveLength(0);
 
 		sandbox.startCall(id);
+		const polled = drive.gets.length;
+		while (drive.gets.length === polled) await drive.step();
 		await waitFor(() => (accepted(id).length === 1 ? true : undefined), 20_000, 'the stream to open once the call started');
 		await sandbox.play(id, { intervalMs: 5, endWhenDone: true });
 		const items = await t.waitForItems(BILINGUAL_CALL.length + 1);
@@ -54,16 +50,20 @@ describe('an existing session whose call has not started', () => {
 		expect(t.errors).toHaveLength(0);
 	});
 
-	test('ends listening only when the session ends while it waits; the ended item carries a stated reason', async () => {
+	test('ends listening only when the session ends while it waits; the ended item carries a stated reason; no poll after it', async () => {
 		const id = await createSessionDirectly();
-		const t = await listenTo(id);
+		const clock = new FakeClock();
+		const t = await listenTo(id, clock);
+		const drive = await clockDriver(sandbox, clock, id);
 		sandbox.endSession(id, 'never_answered');
-		const [ended] = await t.waitForItems(1, 20_000);
+		while (t.items.length === 0) await drive.step(() => t.items.length > 0);
 		// the reason comes from the session (GET's end_reason)
-		expect(ended).toMatchObject({ event: 'session.ended', sessionId: id, reason: 'never_answered' });
-		const polls = gets(id).length;
-		await sleep(2500);
-		expect(gets(id)).toHaveLength(polls);
+		expect(t.items).toEqual([expect.objectContaining({ event: 'session.ended', sessionId: id, reason: 'never_answered' })]);
+		expect(clock.pending).toBe(0);
+		const polls = drive.gets.length;
+		await clock.advance(60_000);
+		expect(drive.gets).toHaveLength(polls);
+		expect(sandbox.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`)).toHaveLength(polls);
 		expect(t.errors).toHaveLength(0);
 	});
 });

@@ -16,6 +16,7 @@ import { baseDelay, backoffDelay } from '../../nodes/shared/stream/backoff';
 import { KallglotStreamClient, WAIT_POLL } from '../../nodes/shared/stream';
 import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
 import { FakeClock } from '../helpers/clock';
+import { announcedWaits, clockDriver, expectedGetTimes } from './helpers';
 
 const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
 /** Timers may fire a millisecond before Date.now() says they are due. */
@@ -191,60 +192,67 @@ describe('a session that is not live yet is polled every 1 s, doubling to 15 s',
 		});
 	});
 
-	describe('in the trigger (real TriggerContext, sandbox with `stream` only while active)', () => {
+	describe('in the trigger (real TriggerContext, sandbox with `stream` only while active, the trigger on a fake clock)', () => {
 		beforeEach(async () => {
 			sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true });
 		});
-		const gets = (id: string) => sandbox!.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
-		const announced = () =>
-			logLines.map((l) => /the session is not live yet; checking again in (\d+) ms/.exec(l)?.[1]).filter(Boolean).map(Number);
+		const streamOpened = (id: string) => (sandbox!.handshakes.some((h) => h.sessionId === id && h.status === 101) ? true : undefined);
 
-		test('announces the 1 s, 2 s, 4 s waits; GETs at least 1 s apart (responses reused); no stream opened, no error', async () => {
-			const before = announced().length;
+		test('announces the 1 s, 2 s, 4 s waits (±20 %) and polls exactly then, reusing an answer younger than 1 s; no stream opened, no error', async () => {
+			const clock = new FakeClock();
 			const id = await createSession(sandbox!);
-			const t = await listen(sandbox!, id);
-			await waitFor(() => (announced().length >= before + 3 ? true : undefined), 15_000, 'three announced waits');
-			const delays = announced().slice(before, before + 3);
+			const from = logLines.length;
+			const t = await listen(sandbox!, id, { clock });
+			const drive = await clockDriver(sandbox!, clock, id);
+			const moved = [await drive.step(), await drive.step(), await drive.step()];
+			const delays = announcedWaits(logLines.slice(from)).slice(0, 3);
+			expect(moved).toEqual(delays);
 			delays.forEach((delay, k) => {
 				const base = 1000 * 2 ** k;
 				expect(delay).toBeGreaterThanOrEqual(base * 0.8);
 				expect(delay).toBeLessThanOrEqual(base * 1.2);
 			});
-			const at = gets(id).map((r) => r.at);
-			expect(at.length).toBeGreaterThanOrEqual(2);
-			for (let k = 1; k < at.length; k++) expect(at[k] - at[k - 1]).toBeGreaterThanOrEqual(SESSION_CACHE_MS - EARLY_MS);
+			expect(drive.gets.map((g) => g.at)).toEqual(expectedGetTimes(delays, SESSION_CACHE_MS));
 			expect(sandbox!.handshakes.filter((h) => h.sessionId === id)).toHaveLength(0);
 			expect(t.errors).toHaveLength(0);
 		});
 
-		test('a 429 while polling is waited out per Retry-After; polling goes on and the stream opens once the call starts', async () => {
+		test('a 429 while polling is waited out per Retry-After, exactly, on the trigger’s clock; polling goes on and the stream opens once the call starts', async () => {
+			const clock = new FakeClock();
 			const id = await createSession(sandbox!);
-			const t = await listen(sandbox!, id);
-			const path = `/v1/sessions/${id}`;
-			sandbox!.injectFault({ method: 'GET', path, status: 429, code: 'rate_limit_exceeded', retryAfter: 3 });
-			const limited = await waitFor(() => gets(id).find((r) => r.status === 429), 15_000, 'the 429');
-			const next = await waitFor(() => gets(id).find((r) => r.at > limited.at), 15_000, 'the GET after the 429');
-			expect(next.at - limited.at).toBeGreaterThanOrEqual(3000 - EARLY_MS);
-			expect(next.status).toBe(200);
+			const t = await listen(sandbox!, id, { clock });
+			const drive = await clockDriver(sandbox!, clock, id);
+			sandbox!.injectFault({ method: 'GET', path: `/v1/sessions/${id}`, status: 429, code: 'rate_limit_exceeded', retryAfter: 3 });
+			while (!drive.gets.some((g) => g.status === 429)) await drive.step();
+			const limited = drive.gets.find((g) => g.status === 429)!;
+			// Within what a token fetch may wait (3 s): the retry waits inside the call.
+			expect(await drive.step()).toBe(3000);
+			expect(drive.gets.at(-1)).toEqual({ at: limited.at + 3000, status: 200 });
 			sandbox!.startCall(id);
-			await waitFor(() => (sandbox!.handshakes.some((h) => h.sessionId === id && h.status === 101) ? true : undefined), 20_000, 'the stream');
+			const polled = drive.gets.length;
+			while (drive.gets.length === polled) await drive.step();
+			await waitFor(() => streamOpened(id), 20_000, 'the stream');
 			await sandbox!.sendFinals(id, { count: 1, endWhenDone: true });
 			const items = await t.waitForItems(2);
 			expect(items.map((i) => i.event)).toEqual(['transcript.final', 'session.ended']);
 			expect(t.errors).toHaveLength(0);
 		});
 
-		test('a Retry-After longer than fetching a token may take (10 s) is waited out between polls: one GET, no failed attempt', async () => {
+		test('a Retry-After longer than fetching a token may take (10 s) is waited out between polls: the next GET exactly 11 s later, no failed attempt', async () => {
+			const clock = new FakeClock();
 			const id = await createSession(sandbox!);
-			const t = await listen(sandbox!, id);
+			const from = logLines.length;
+			const t = await listen(sandbox!, id, { clock });
+			const drive = await clockDriver(sandbox!, clock, id);
 			sandbox!.injectFault({ method: 'GET', path: `/v1/sessions/${id}`, status: 429, code: 'rate_limit_exceeded', retryAfter: 11 });
-			const limited = await waitFor(() => gets(id).find((r) => r.status === 429), 15_000, 'the 429');
-			const next = await waitFor(() => gets(id).find((r) => r.at > limited.at), 30_000, 'the GET after the 429');
-			expect(next.at - limited.at).toBeGreaterThanOrEqual(11_000 - EARLY_MS);
-			expect(next.status).toBe(200);
-			expect(logLines.some((l) => l.includes('failed') && l.includes('resolving the stream endpoint'))).toBe(false);
+			while (!drive.gets.some((g) => g.status === 429)) await drive.step();
+			const limited = drive.gets.find((g) => g.status === 429)!;
+			expect(await drive.step()).toBe(11_000);
+			expect(drive.gets.at(-1)).toEqual({ at: limited.at + 11_000, status: 200 });
+			expect(drive.gets.filter((g) => g.status === 429)).toHaveLength(1);
+			expect(logLines.slice(from).some((l) => l.includes('failed') && l.includes('resolving the stream endpoint'))).toBe(false);
 			expect(t.errors).toHaveLength(0);
-		}, 60_000);
+		});
 	});
 });
 

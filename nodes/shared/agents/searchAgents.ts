@@ -1,6 +1,7 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
-import { fetchAgentPage } from './pages';
+import { KallglotApi } from '../api';
+import { systemClock } from '../clock';
 
 /**
  * Agents for the Agent picker. Kallglot has no server-side search, so the filter matches names
@@ -11,11 +12,10 @@ export async function searchAgents(
 	filter?: string,
 	paginationToken?: string,
 ): Promise<INodeListSearchResult> {
-	const page = await fetchAgentPage.call(this, 100, paginationToken);
+	const api = new KallglotApi(this, { clock: systemClock });
+	const page = await api.page('listAgents', [], { cursor: paginationToken, pageSize: 100 });
 	const needle = filter?.trim().toLowerCase();
-	const matches = needle
-		? page.agents.filter((a) => `${a.name ?? ''} ${a.id}`.toLowerCase().includes(needle))
-		: page.agents;
+	const matches = needle ? page.items.filter((a) => `${a.name ?? ''} ${a.id}`.toLowerCase().includes(needle)) : page.items;
 	return {
 		results: matches.map((agent) => ({ name: agent.name ? `${agent.name} (${agent.id})` : agent.id, value: agent.id })),
 		paginationToken: page.next,

@@ -2,11 +2,15 @@
  * Turning bad parameters into errors a builder can act on: which field, what value, how to fix.
  * Every operation validates with the zod schemas of ../../shared/wire before sending anything.
  */
-import type { INode } from 'n8n-workflow';
+import type { INode, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { ZodType, ZodTypeDef } from 'zod';
 
-/** Parameter paths of the schemas, as the builder sees them in the node's panel. */
+/**
+ * Parameter paths of the schemas, as the builder sees them in the node's panel. A top-level
+ * parameter missing here is named by the display name in the fields the caller passes (an
+ * operation passes its description): a new operation needs no entry.
+ */
 const FIELD_LABELS: Record<string, string> = {
 	mode: 'Mode',
 	sourceLanguage: 'Source Language',
@@ -48,9 +52,10 @@ const FIELD_LABELS: Record<string, string> = {
 	quietPeriodSeconds: 'Quiet Period (Seconds)',
 };
 
-function labelFor(path: ReadonlyArray<string | number>): string {
+function labelFor(path: ReadonlyArray<string | number>, fields: readonly INodeProperties[]): string {
 	for (let n = path.length; n > 0; n--) {
-		const label = FIELD_LABELS[path.slice(0, n).join('.')];
+		const key = path.slice(0, n).join('.');
+		const label = FIELD_LABELS[key] ?? (n === 1 ? fields.find((field) => field.name === key)?.displayName : undefined);
 		if (label) return n === path.length ? label : `${label} › ${path.slice(n).join('.')}`;
 	}
 	return path.join('.') || 'Parameters';
@@ -71,20 +76,24 @@ function show(value: unknown): string {
 	return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
-/** Parses `input` with `schema`, or throws a NodeOperationError for the first bad field. */
+/**
+ * Parses `input` with `schema`, or throws a NodeOperationError for the first bad field, named as
+ * the panel names it (`fields`: the operation's parameters).
+ */
 export function validateParameters<Out>(
 	schema: ZodType<Out, ZodTypeDef, unknown>,
 	input: unknown,
 	node: INode,
 	itemIndex: number,
+	fields: readonly INodeProperties[] = [],
 ): Out {
 	const result = schema.safeParse(input);
 	if (result.success) return result.data;
 	const issues = result.error.issues;
 	const first = issues[0];
-	const label = labelFor(first.path);
+	const label = labelFor(first.path, fields);
 	const value = valueAt(input, first.path);
-	const problems = issues.map((issue) => `${labelFor(issue.path)} ${issue.message}`);
+	const problems = issues.map((issue) => `${labelFor(issue.path, fields)} ${issue.message}`);
 	return fail(node, itemIndex, `Invalid ${label} ${show(value)}: ${first.message}`, problems);
 }
 

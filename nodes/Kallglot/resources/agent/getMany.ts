@@ -2,10 +2,9 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import { agentLimit } from '../../../shared/wire';
 import { validateParameters } from '../../../shared/fields/validation';
-import { fetchAgentPage, type Agent } from '../../../shared/agents/pages';
+import type { KallglotApi } from '../../../shared/api';
 
 const show = { resource: ['agent'], operation: ['getMany'] };
-const MAX_PAGE = 100;
 
 export const description: INodeProperties[] = [
 	{
@@ -28,19 +27,12 @@ export const description: INodeProperties[] = [
 ];
 
 /** Lists AI agents, following Kallglot's cursor until the limit or the last page. */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
 	const limit = returnAll
 		? Infinity
 		: validateParameters(agentLimit, { limit: this.getNodeParameter('limit', itemIndex, 50) }, this.getNode(), itemIndex).limit;
 
-	const agents: Agent[] = [];
-	let cursor: string | undefined;
-	do {
-		const page = await fetchAgentPage.call(this, Math.min(MAX_PAGE, limit - agents.length), cursor, itemIndex);
-		agents.push(...page.agents);
-		cursor = page.next;
-	} while (cursor && agents.length < limit);
-
-	return agents.slice(0, limit).map((agent) => ({ json: agent, pairedItem: { item: itemIndex } }));
+	const agents = await api.list('listAgents', [], { limit, itemIndex });
+	return agents.map((agent) => ({ json: agent, pairedItem: { item: itemIndex } }));
 }

@@ -2,7 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError } from 'n8n-workflow';
 import { z } from 'zod';
 
-import { createAnalysis, waitForAnalysis, type Analysis, type WaitOutcome } from '../../../shared/analyses';
+import type { KallglotApi } from '../../../shared/api';
+import { waitForAnalysis, type Analysis, type WaitOutcome } from '../../../shared/analyses';
 import { errorText } from '../../../shared/recordings';
 import { ANALYSIS_INCLUDES, createAnalysisInput, toCreateAnalysisBody } from '../../../shared/wire';
 import { idempotencyOptions, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
@@ -71,7 +72,7 @@ const maxWait = z.object({
 });
 
 /** Requests the analysis (billed once per Idempotency-Key) and, when asked, waits for its result. */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const profile = this.getNodeParameter('profile', itemIndex, 'default') as string;
 	const input = validateParameters(
@@ -90,18 +91,16 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				.maxWaitSeconds
 		: 0;
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const signal = this.getExecutionCancelSignal?.();
 
-	const created = await createAnalysis.call(
-		this,
-		input.sessionId,
-		toCreateAnalysisBody(input) as IDataObject,
-		resolveIdempotencyKey(options.idempotencyKey),
-		{ itemIndex, signal },
-	);
+	// 202 with the analysis still processing; costs 1 credit, once per Idempotency-Key.
+	const created = await api.call('createAnalysis', [input.sessionId], {
+		body: toCreateAnalysisBody(input),
+		idempotencyKey: resolveIdempotencyKey(options.idempotencyKey),
+		itemIndex,
+	});
 	if (!wait) return [{ json: created, pairedItem: { item: itemIndex } }];
 
-	const outcome = await waitForAnalysis.call(this, created, { maxWaitMs: maxWaitSeconds * 1000, itemIndex, signal });
+	const outcome = await waitForAnalysis(api, created, { maxWaitMs: maxWaitSeconds * 1000, itemIndex });
 	if (outcome.timedOut) throw stillProcessing(this, outcome, maxWaitSeconds, itemIndex);
 	if (outcome.analysis.status === 'failed') throw failed(this, outcome.analysis, itemIndex);
 	return [{ json: outcome.analysis, pairedItem: { item: itemIndex } }];

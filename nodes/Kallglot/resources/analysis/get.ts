@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { getAnalysis } from '../../../shared/analyses';
+import type { KallglotApi } from '../../../shared/api';
 import { analysisRef } from '../../../shared/wire';
 import { validateParameters } from '../../../shared/fields/validation';
 
@@ -18,13 +18,13 @@ export const description: INodeProperties[] = [
 ];
 
 /** The analysis as Kallglot has it now: processing, completed (with results) or failed. */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const { analysisId } = validateParameters(
 		analysisRef,
 		{ analysisId: this.getNodeParameter('analysisId', itemIndex) },
 		this.getNode(),
 		itemIndex,
 	);
-	const analysis = await getAnalysis.call(this, analysisId, { itemIndex });
+	const analysis = await api.call('getAnalysis', [analysisId], { itemIndex });
 	return [{ json: analysis, pairedItem: { item: itemIndex } }];
 }

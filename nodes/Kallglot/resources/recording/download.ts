@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import type { KallglotApi } from '../../../shared/api';
 import { downloadRecording, recordingBinary } from '../../../shared/recordings';
 import { downloadRecordingInput } from '../../../shared/wire';
 import { validateParameters } from '../../../shared/fields/validation';
@@ -22,7 +23,7 @@ export const description: INodeProperties[] = [
  * The recording's metadata as JSON and its audio as binary data. The metadata is read first, so a
  * recording still processing or failed gets a clear error before any download is tried.
  */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const input = validateParameters(
 		downloadRecordingInput,
 		{
@@ -32,7 +33,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		this.getNode(),
 		itemIndex,
 	);
-	const { recording, file } = await downloadRecording.call(this, input.recordingId, { itemIndex });
+	const { recording, file } = await downloadRecording(api, input.recordingId, { itemIndex });
 	const binary = await recordingBinary.call(this, file);
 	return [{ json: recording, binary: { [input.binaryPropertyName]: binary }, pairedItem: { item: itemIndex } }];
 }

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { listRecordings } from '../../../shared/recordings';
+import type { KallglotApi } from '../../../shared/api';
 import { readSessionId, sessionIdField } from '../../../shared/fields/sessionId';
 
 export const description: INodeProperties[] = [
@@ -11,8 +11,9 @@ export const description: INodeProperties[] = [
 ];
 
 /** One item per recording of the session (none while the session has no recordings yet). */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const sessionId = readSessionId(this, itemIndex);
-	const recordings = await listRecordings.call(this, sessionId, { itemIndex });
+	// Every page of Kallglot's list (one recording per channel for dual-channel sessions).
+	const recordings = await api.list('listRecordings', [sessionId], { itemIndex });
 	return recordings.map((recording) => ({ json: recording, pairedItem: { item: itemIndex } }));
 }

@@ -2,20 +2,17 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import { resolveIdempotencyKey } from '../../../shared/fields/idempotency';
 import { createSessionFields, readCreateSessionInput, type ParameterReader } from '../../../shared/session/createSession';
-import { kallglotApiRequest } from '../../../shared/transport';
-import { paths, toCreateSessionBody } from '../../../shared/wire';
+import type { KallglotApi } from '../../../shared/api';
+import { toCreateSessionBody } from '../../../shared/wire';
 
 export const description = createSessionFields({ resource: ['session'], operation: ['create'] });
 
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const getParameter: ParameterReader = (name, fallback) => this.getNodeParameter(name, itemIndex, fallback);
 	const input = readCreateSessionInput(getParameter, this.getNode(), itemIndex);
 	const options = this.getNodeParameter('additionalOptions', itemIndex, {}) as IDataObject;
-	const session = await kallglotApiRequest.call(this, {
-		method: 'POST',
-		path: paths.sessions,
-		scope: 'sessions:write',
-		body: toCreateSessionBody(input) as IDataObject,
+	const session = await api.call('createSession', [], {
+		body: toCreateSessionBody(input),
 		idempotencyKey: resolveIdempotencyKey(options.idempotencyKey),
 		itemIndex,
 	});

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { kallglotApiRequest } from '../../../shared/transport';
-import { dialInput, paths, toDialBody } from '../../../shared/wire';
+import type { KallglotApi } from '../../../shared/api';
+import { dialInput, toDialBody } from '../../../shared/wire';
 import { allowedDestinationsOption, checkDestination } from '../../../shared/fields/destinations';
 import { idempotencyOptions, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
 import { sessionIdField } from '../../../shared/fields/sessionId';
@@ -29,12 +29,8 @@ export const description: INodeProperties[] = [
 	]),
 ];
 
-// A 502 means the SIP dial failed: retrying would ring the person again, so only transient
-// statuses that cannot have placed a call are retried.
-const DIAL_RETRY_ON: ReadonlySet<number> = new Set([409, 429, 503, 504]);
-
 /** Places the session's outbound call. */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const input = validateParameters(
 		dialInput,
 		{ sessionId: this.getNodeParameter('sessionId', itemIndex), to: this.getNodeParameter('to', itemIndex) },
@@ -43,13 +39,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	checkDestination(input.to, 'To', options.allowedDestinations, this.getNode(), itemIndex);
-	const session = await kallglotApiRequest.call(this, {
-		method: 'POST',
-		path: paths.dial(input.sessionId),
-		scope: 'sessions:write',
+	// Not retried on a 502 (the dial failed: a retry would ring the person again): RETRY.dial.
+	const session = await api.call('dialSession', [input.sessionId], {
 		body: toDialBody(input),
 		idempotencyKey: resolveIdempotencyKey(options.idempotencyKey),
-		retryOn: DIAL_RETRY_ON,
 		itemIndex,
 	});
 	return [{ json: session, pairedItem: { item: itemIndex } }];

@@ -1,7 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { kallglotApiRequest } from '../../../shared/transport';
-import { paths } from '../../../shared/wire';
+import type { KallglotApi } from '../../../shared/api';
 import { idempotencyKeyOption, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
 import { readSessionId, sessionIdField } from '../../../shared/fields/sessionId';
 
@@ -19,15 +18,9 @@ export const description: INodeProperties[] = [
 ];
 
 /** Ends the call, stops recording and billing. Ending an ended session returns its summary. */
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const id = readSessionId(this, itemIndex);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const summary = await kallglotApiRequest.call(this, {
-		method: 'POST',
-		path: paths.endSession(id),
-		scope: 'sessions:write',
-		idempotencyKey: resolveIdempotencyKey(options.idempotencyKey),
-		itemIndex,
-	});
+	const summary = await api.call('endSession', [id], { idempotencyKey: resolveIdempotencyKey(options.idempotencyKey), itemIndex });
 	return [{ json: summary, pairedItem: { item: itemIndex } }];
 }

@@ -6,23 +6,15 @@
  * we could refuse), then the session is created, streamed, and always ended — after success,
  * on any failure and when the execution is cancelled.
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { AudioInputError } from '../../../shared/audio/errors';
 import { prepareAudio, type PreparedAudio } from '../../../shared/audio/prepare';
 import { uploadAudio, UploadError, type HeardTurn, type UploadReport } from '../../../shared/audio/upload';
-import { systemClock } from '../../../shared/clock';
 import type { EndpointResult } from '../../../shared/stream';
-import { kallglotApiRequest } from '../../../shared/transport';
-import {
-	normalizeTranslation,
-	paths,
-	sessionModeOptions,
-	sessionResponse,
-	toCreateSessionBody,
-	transcriptResponse,
-} from '../../../shared/wire';
+import type { KallglotApi } from '../../../shared/api';
+import { normalizeTranslation, sessionModeOptions, toCreateSessionBody } from '../../../shared/wire';
 import { idempotencyOptions, resolveIdempotencyKey } from '../../../shared/fields/idempotency';
 import { metadataField } from '../../../shared/session/createSession';
 import { AUTO_DETECT, languageOptions } from '../../../shared/fields/languages';
@@ -205,39 +197,33 @@ function uploadFailure(ctx: IExecuteFunctions, error: UploadError, sessionId: st
 }
 
 /** Ends the session over REST (idempotent on Kallglot's side); a failure here is logged, not thrown over the real error. */
-async function endSession(ctx: IExecuteFunctions, sessionId: string, itemIndex: number): Promise<void> {
+async function endSession(ctx: IExecuteFunctions, api: KallglotApi, sessionId: string, itemIndex: number): Promise<void> {
 	try {
-		await kallglotApiRequest.call(
-			ctx,
-			{ method: 'POST', path: paths.endSession(sessionId), scope: 'sessions:write', idempotencyKey: resolveIdempotencyKey(''), itemIndex },
-			{ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 2000 },
-		);
+		await api.call('endSession', [sessionId], { idempotencyKey: resolveIdempotencyKey(''), retry: 'cleanupEnd', itemIndex });
 	} catch (error) {
 		ctx.logger.warn(`Kallglot Translate Audio: could not end session ${sessionId}: ${(error as Error).message}`);
 	}
 }
 
-async function refreshEndpoint(ctx: IExecuteFunctions, sessionId: string, itemIndex: number): Promise<EndpointResult> {
-	const session = sessionResponse.parse(
-		await kallglotApiRequest.call(ctx, { method: 'GET', path: paths.session(sessionId), scope: 'sessions:read', itemIndex }),
-	);
+async function refreshEndpoint(api: KallglotApi, sessionId: string, itemIndex: number): Promise<EndpointResult> {
+	const session = await api.call('getSession', [sessionId], { itemIndex });
 	if (session.status === 'ended') return { kind: 'ended', reason: session.end_reason ?? null };
 	return session.stream ? { kind: 'live', endpoint: { url: session.stream.url, token: session.stream.token } } : { kind: 'waiting' };
 }
 
 /** The ended session (for started_at) and Kallglot's transcript; each null when not available. */
-async function fetchTranscript(ctx: IExecuteFunctions, sessionId: string, itemIndex: number) {
-	const get = async (path: string) => await kallglotApiRequest.call(ctx, { method: 'GET', path, scope: 'sessions:read', itemIndex });
-	const [session, transcript] = await Promise.allSettled([get(paths.session(sessionId)), get(paths.transcript(sessionId))]);
-	const parsedSession = session.status === 'fulfilled' ? sessionResponse.safeParse(session.value) : null;
-	const parsedTranscript = transcript.status === 'fulfilled' ? transcriptResponse.safeParse(transcript.value) : null;
-	if (!parsedTranscript?.success) {
-		const why = transcript.status === 'rejected' ? (transcript.reason as Error).message : 'unexpected transcript shape';
+async function fetchTranscript(ctx: IExecuteFunctions, api: KallglotApi, sessionId: string, itemIndex: number) {
+	const [session, transcript] = await Promise.allSettled([
+		api.call('getSession', [sessionId], { itemIndex }),
+		api.call('getTranscript', [sessionId], { itemIndex }),
+	]);
+	if (transcript.status === 'rejected') {
+		const why = (transcript.reason as Error).message;
 		ctx.logger.warn(`Kallglot Translate Audio: no transcript for ${sessionId}, using the stream's finals: ${why}`);
 	}
 	return {
-		session: parsedSession?.success ? parsedSession.data : null,
-		transcript: parsedTranscript?.success ? parsedTranscript.data : null,
+		session: session.status === 'fulfilled' ? session.value : null,
+		transcript: transcript.status === 'fulfilled' ? transcript.value : null,
 	};
 }
 
@@ -252,27 +238,22 @@ function heardTurns(turns: Array<{ speaker: string; language?: string | null; te
 	}));
 }
 
-export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(this: IExecuteFunctions, itemIndex: number, api: KallglotApi): Promise<INodeExecutionData[]> {
 	const input = readTranslateAudioInput(this, itemIndex);
 	const audio = await readAudio(this, input, itemIndex);
 	const signal = this.getExecutionCancelSignal?.();
 
-	const created = sessionResponse.parse(
-		await kallglotApiRequest.call(this, {
-			method: 'POST',
-			path: paths.sessions,
-			scope: 'sessions:write',
-			body: toCreateSessionBody({
-				mode: input.mode,
-				sourceLanguage: input.sourceLanguage,
-				targetLanguage: input.targetLanguage,
-				routing: { method: 'default' },
-				metadata: input.metadata,
-			}) as IDataObject,
-			idempotencyKey: resolveIdempotencyKey(input.idempotencyKey),
-			itemIndex,
+	const created = await api.call('createSession', [], {
+		body: toCreateSessionBody({
+			mode: input.mode,
+			sourceLanguage: input.sourceLanguage,
+			targetLanguage: input.targetLanguage,
+			routing: { method: 'default' },
+			metadata: input.metadata,
 		}),
-	);
+		idempotencyKey: resolveIdempotencyKey(input.idempotencyKey),
+		itemIndex,
+	});
 	const sessionId = created.id;
 
 	let report: UploadReport | null = null;
@@ -288,8 +269,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const outcome = await uploadAudio({
 			audio,
 			endpoint: { url: created.stream.url, token: created.stream.token },
-			refreshEndpoint: async () => await refreshEndpoint(this, sessionId, itemIndex),
-			clock: systemClock,
+			refreshEndpoint: async () => await refreshEndpoint(api, sessionId, itemIndex),
+			// The execution's clock: the upload's pacing and the API calls' waits on one.
+			clock: api.clock,
 			signal,
 			quietMs: input.quietPeriodSeconds * 1000,
 			log: {
@@ -307,10 +289,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		else report = outcome;
 	} finally {
 		// Whatever happened, nothing keeps billing: a session not confirmed ended is ended over REST.
-		if (report?.endConfirmed !== true) await endSession(this, sessionId, itemIndex);
+		if (report?.endConfirmed !== true) await endSession(this, api, sessionId, itemIndex);
 	}
 
-	const fetched = await fetchTranscript(this, sessionId, itemIndex);
+	const fetched = await fetchTranscript(this, api, sessionId, itemIndex);
 	const transcript = fetched.transcript;
 	const fromTranscript = transcript !== null && (transcript.turns.length > 0 || report.finals.length === 0);
 	const startedAt = fetched.session?.started_at ?? null;
