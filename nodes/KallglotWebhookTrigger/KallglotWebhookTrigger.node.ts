@@ -35,7 +35,7 @@ import {
 } from '../shared/webhook';
 import { asNodeError } from '../shared/nodeError';
 import { CREDENTIAL_NAME as API_CREDENTIAL, type KallglotApi } from '../shared/api';
-import { webhookCarriesSession, webhookHeaders, webhookSessionId, type WebhookEnvelope } from '../shared/wire';
+import { headers as wireHeaders, webhookCarriesSession, webhookSessionId, type WebhookEnvelope } from '../shared/wire';
 import { properties } from './description';
 import {
 	DEFAULT_ENRICHMENT_BUDGET_MS,
@@ -255,8 +255,8 @@ export class KallglotWebhookTrigger implements INodeType {
 		const delivery = {
 			node: node.name,
 			workflowId: this.getWorkflow().id,
-			deliveryId: headerValue(headers[webhookHeaders.deliveryId]),
-			retryCount: headerValue(headers[webhookHeaders.retryCount]),
+			deliveryId: headerValue(headers[wireHeaders.webhook.deliveryId]),
+			retryCount: headerValue(headers[wireHeaders.webhook.retryCount]),
 		};
 		// Answers that start nothing are written here; an accepted event is answered by n8n.
 		const answer = (status: number, body: IDataObject): IWebhookResponseData => {
@@ -268,7 +268,7 @@ export class KallglotWebhookTrigger implements INodeType {
 		const rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.alloc(0);
 		if (this.getNodeParameter('verifySignatures', true) !== false) {
 			const credentials = await this.getCredentials('kallglotWebhookApi');
-			const verdict = verifySignature(rawBody, headers[webhookHeaders.signature], {
+			const verdict = verifySignature(rawBody, headers[wireHeaders.webhook.signature], {
 				secrets: [credentials.signingSecret as string, credentials.previousSigningSecret as string | undefined],
 				toleranceSeconds: Number(options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS),
 			});

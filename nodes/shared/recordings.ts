@@ -7,7 +7,7 @@ import type { IBinaryData, IExecuteFunctions, INode, IWebhookFunctions } from 'n
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { codeGuidance, type CallOptions, type KallglotApi, type ResponseOf } from './api';
-import { mediaHeaders, recordingErrorCodes, type RecordingResponse } from './wire';
+import { headers, recordingErrorCodes, type RecordingResponse } from './wire';
 
 export type Recording = ResponseOf<'getRecording'>;
 
@@ -50,9 +50,9 @@ export async function downloadRecordingAudio(
 	options: CallOptions = {},
 ): Promise<RecordingFile> {
 	const response = await api.call('getRecordingAudio', [recording.id], options);
-	const mimeType = mimeTypeOf(response.headers[mediaHeaders.contentType], recording.format);
+	const mimeType = mimeTypeOf(response.headers[headers.contentType], recording.format);
 	const fileName =
-		fileNameFromContentDisposition(response.headers[mediaHeaders.contentDisposition]) ??
+		fileNameFromContentDisposition(response.headers[headers.contentDisposition]) ??
 		`recording-${recording.session_id ?? recording.id}${recording.channel ? `-${recording.channel}` : ''}.${extensionOf(mimeType, recording.format)}`;
 	return { data: response.data, fileName, mimeType };
 }

@@ -2,7 +2,7 @@
  * Kallglot's wire format: every JSON name and header that crosses the network, by domain under
  * wire/. Import from here ('nodes/shared/wire'); the domain files are the place to edit:
  *
- *   wire/http.ts         the one `paths` map, the one `headers` map, key scopes, the error envelope
+ *   wire/http.ts         the one `headers` map, key scopes, the error envelope (paths: api/endpoints.ts)
  *   wire/session.ts      modes, Create Session and Dial (input and body), the session object
  *   wire/agents.ts       the agent list
  *   wire/transcript.ts   translations, the transcript
@@ -15,8 +15,6 @@
  * [ours] marks a name Kallglot has not published: the project's choice, kept here so that a
  * correction is one edit. Nothing here imports n8n, so the stream client can use it too.
  */
-import { headers } from './wire/http';
-
 export * from './wire/http';
 export * from './wire/session';
 export * from './wire/agents';
@@ -25,13 +23,3 @@ export * from './wire/recordings';
 export * from './wire/analyses';
 export * from './wire/webhooks';
 export * from './wire/stream';
-
-/**
- * @deprecated Old names of the one `paths` and `headers` maps, kept only while callers on branches
- * merged after this one (the API client, the webhook trigger) still import them; the same objects,
- * not copies. Replace `postCallPaths.x` by `paths.x`, `mediaHeaders.x` by `headers.x`,
- * `webhookHeaders.x` by `headers.webhook.x`, then delete these lines.
- */
-export { paths as postCallPaths, headers as mediaHeaders } from './wire/http';
-/** @deprecated see above: `headers.webhook`. */
-export const webhookHeaders = headers.webhook;

@@ -1,6 +1,6 @@
 /**
- * Every Kallglot endpoint the nodes call, each declared once: method, path (from wire's path
- * maps), the API key scope it needs (named in a 403), whether it costs an API credit, whether it
+ * Every Kallglot endpoint the nodes call, each declared once: method, path (relative to the
+ * credential's base URL, which ends in /v1; the only place paths are written), the API key scope it needs (named in a 403), whether it costs an API credit, whether it
  * is sent with an Idempotency-Key, its retry policy and the schema its answer is read with.
  * The client (client.ts) types each call from this table: the path arguments, a required
  * Idempotency-Key, the parsed answer. No n8n import.
@@ -11,8 +11,6 @@ import {
 	agentListQuery,
 	agentListResponse,
 	analysisResponse,
-	paths,
-	postCallPaths,
 	recordingListQuery,
 	recordingListResponse,
 	recordingResponse,
@@ -21,6 +19,9 @@ import {
 	type KallglotScope,
 } from '../wire';
 import type { RetryPolicyName } from './retry';
+
+/** One path segment: an ID as Kallglot's URL holds it. */
+const id = (value: string) => encodeURIComponent(value);
 
 /** An answer the node passes on as it is (End's summary, Dial's answer): any JSON object. */
 export const anyObjectResponse = z.object({}).passthrough();
@@ -40,7 +41,7 @@ export interface Endpoint {
 	path: (...ids: string[]) => string;
 	/** null: Kallglot names no scope for it. */
 	scope: KallglotScope | null;
-	/** Costs an API credit (contract §4). */
+	/** Costs an API credit (Kallglot bills session and analysis creation). */
 	billable: boolean;
 	/** Sent with an Idempotency-Key, kept on every retry: a retried call acts once. */
 	idempotent: boolean;
@@ -53,7 +54,7 @@ export interface Endpoint {
 export const ENDPOINTS = {
 	createSession: {
 		method: 'POST',
-		path: () => paths.sessions,
+		path: () => '/sessions',
 		scope: 'sessions:write',
 		billable: true,
 		idempotent: true,
@@ -62,7 +63,7 @@ export const ENDPOINTS = {
 	},
 	getSession: {
 		method: 'GET',
-		path: paths.session,
+		path: (sessionId: string) => `/sessions/${id(sessionId)}`,
 		scope: 'sessions:read',
 		billable: false,
 		idempotent: false,
@@ -72,7 +73,7 @@ export const ENDPOINTS = {
 	// Kallglot ends an ended session without a second effect; the key is sent all the same.
 	endSession: {
 		method: 'POST',
-		path: paths.endSession,
+		path: (sessionId: string) => `/sessions/${id(sessionId)}/end`,
 		scope: 'sessions:write',
 		billable: false,
 		idempotent: true,
@@ -81,7 +82,7 @@ export const ENDPOINTS = {
 	},
 	dialSession: {
 		method: 'POST',
-		path: paths.dial,
+		path: (sessionId: string) => `/sessions/${id(sessionId)}/dial`,
 		scope: 'sessions:write',
 		billable: false,
 		idempotent: true,
@@ -90,7 +91,7 @@ export const ENDPOINTS = {
 	},
 	getTranscript: {
 		method: 'GET',
-		path: paths.transcript,
+		path: (sessionId: string) => `/sessions/${id(sessionId)}/transcript`,
 		scope: 'sessions:read',
 		billable: false,
 		idempotent: false,
@@ -99,7 +100,7 @@ export const ENDPOINTS = {
 	},
 	listAgents: {
 		method: 'GET',
-		path: () => paths.agents,
+		path: () => '/agents',
 		scope: null,
 		billable: false,
 		idempotent: false,
@@ -109,7 +110,7 @@ export const ENDPOINTS = {
 	},
 	listRecordings: {
 		method: 'GET',
-		path: postCallPaths.recordings,
+		path: (sessionId: string) => `/sessions/${id(sessionId)}/recordings`,
 		scope: 'recordings:read',
 		billable: false,
 		idempotent: false,
@@ -120,7 +121,7 @@ export const ENDPOINTS = {
 	},
 	getRecording: {
 		method: 'GET',
-		path: postCallPaths.recording,
+		path: (recordingId: string) => `/recordings/${id(recordingId)}`,
 		scope: 'recordings:read',
 		billable: false,
 		idempotent: false,
@@ -133,7 +134,7 @@ export const ENDPOINTS = {
 	 */
 	getRecordingAudio: {
 		method: 'GET',
-		path: postCallPaths.recordingAudio,
+		path: (recordingId: string) => `/recordings/${id(recordingId)}/audio`,
 		scope: 'recordings:read',
 		billable: false,
 		idempotent: false,
@@ -142,7 +143,7 @@ export const ENDPOINTS = {
 	},
 	createAnalysis: {
 		method: 'POST',
-		path: postCallPaths.createAnalysis,
+		path: (sessionId: string) => `/sessions/${id(sessionId)}/analysis`,
 		scope: 'analysis:read',
 		billable: true,
 		idempotent: true,
@@ -151,7 +152,7 @@ export const ENDPOINTS = {
 	},
 	getAnalysis: {
 		method: 'GET',
-		path: postCallPaths.analysis,
+		path: (analysisId: string) => `/analyses/${id(analysisId)}`,
 		scope: 'analysis:read',
 		billable: false,
 		idempotent: false,

@@ -1,27 +1,8 @@
 /**
- * What every HTTP exchange with Kallglot shares: the one map of API paths (relative to the
- * credential's base URL, which ends in /v1), the key scopes, the one map of header names (those we
+ * What every HTTP exchange with Kallglot shares: the key scopes, the one map of header names (those we
  * send, and those we read from Kallglot's answers and webhook deliveries), and the error envelope.
  */
 import { z } from 'zod';
-
-export const paths = {
-	sessions: '/sessions',
-	session: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}`,
-	endSession: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}/end`,
-	dial: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}/dial`,
-	transcript: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}/transcript`,
-	agents: '/agents',
-	recordings: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}/recordings`,
-	recording: (recordingId: string) => `/recordings/${encodeURIComponent(recordingId)}`,
-	/**
-	 * The audio is fetched from this path on the credential's base URL, not from the response's
-	 * `download_url`: the API key is never sent to a host an API answer names.
-	 */
-	recordingAudio: (recordingId: string) => `/recordings/${encodeURIComponent(recordingId)}/audio`,
-	createAnalysis: (sessionId: string) => `/sessions/${encodeURIComponent(sessionId)}/analysis`,
-	analysis: (analysisId: string) => `/analyses/${encodeURIComponent(analysisId)}`,
-} as const;
 
 /** API key scopes: a key without the scope an endpoint needs gets 403 insufficient_permissions. */
 export type KallglotScope = 'sessions:read' | 'sessions:write' | 'recordings:read' | 'analysis:read';
