@@ -48,6 +48,8 @@ describe('Session → Translate Audio on the real engine', () => {
 		expect(json.languages.sort()).toEqual(['en', 'es']);
 		expect(json.text.split('\n')).toHaveLength(2);
 		expect(json.text).toMatch(/^\[00:00\] Customer \(es\): .+ → \(en\) .+/);
+		// Kallglot went quiet within the quiet period: not cut at the 30 s bound (quiet.test.ts tests the bound).
+		expect(items![0].json.stream).toEqual({ reconnects: 0, unheardSeconds: 0, quietPeriodBounded: false });
 
 		// The session: created without routing, with the metadata; ended by the stream's session.end.
 		expect(creates()).toHaveLength(1);
