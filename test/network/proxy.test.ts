@@ -9,6 +9,8 @@ import { proxyFor, streamAgent } from '../../nodes/shared/proxy';
 import { KallglotSandbox } from '../../sandbox';
 import { activateTrigger, logLines } from '../helpers/trigger';
 import { setProxyEnv, startForwardProxy, type ForwardProxy } from './helpers';
+import { translateAudio } from '../audio/engine';
+import { bursts, synthesize, wav } from '../audio/signals';
 
 afterAll(() => setProxyEnv({}));
 
@@ -180,6 +182,29 @@ describe('a proxy that asks for credentials (407 Proxy Authentication Required)'
 		expect(error.description).toMatch(/Check the user name and password/);
 		expect(error.description).toContain('HTTPS_PROXY=http://user:password@host:port');
 		for (const text of [error.message, error.description ?? '', error.stack ?? '', ...logLines]) expect(text).not.toContain(PASSWORD);
+	});
+
+	test('Session → Translate Audio: its stream goes through the proxy too, and a 407 is explained the same way', async () => {
+		const sandbox = await sandboxStreamingAs('localhost');
+		sandboxes.push(sandbox);
+		// REST direct on 127.0.0.1 (NO_PROXY), the stream through the proxy to localhost.
+		const direct = { apiKey: sandbox.apiKey, baseUrl: `http://127.0.0.1:${sandbox.port}/v1` } as KallglotSandbox;
+		const file = wav([synthesize(bursts(1, 0.4, 0.3, 440), 8000)], 8000);
+		const url = new URL(proxy.url);
+
+		setProxyEnv({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+		const refused = await translateAudio(direct, { files: [file] });
+		expect(refused.error?.message).toBe(`Could not open the session's stream: the proxy ${proxy.url} asks for a user name and password (HTTP 407 Proxy Authentication Required)`);
+		expect(refused.error?.description).toContain('HTTPS_PROXY=http://user:password@host:port');
+		const [first] = [...sandbox.sessions.values()];
+		expect(refused.error?.description).toContain(`Session ${first.id} was ended`);
+		expect(first.status).toBe('ended');
+
+		setProxyEnv({ HTTP_PROXY: `http://kallglot:${PASSWORD}@${url.host}`, NO_PROXY: '127.0.0.1' });
+		const { items, error } = await translateAudio(direct, { files: [file] });
+		expect(error).toBeUndefined();
+		expect(items![0].json).toMatchObject({ turns: [expect.objectContaining({ speaker: 'customer' })] });
+		expect(proxy.seen).toEqual([`CONNECT localhost:${sandbox.port}`, `CONNECT localhost:${sandbox.port}`]);
 	});
 
 	test('the right credentials in HTTP_PROXY: the stream works through the proxy', async () => {
