@@ -48,7 +48,12 @@ const KNOWN_CODES = [
 	...UNREACHABLE,
 ];
 
-type RawFailure = { code?: unknown; cause?: { code?: unknown }; httpCode?: unknown; message?: unknown; messages?: unknown } | null;
+type RawFailure = { code?: unknown; cause?: { code?: unknown }; httpCode?: unknown; status?: unknown; message?: unknown; messages?: unknown } | null;
+
+/** Where a forward proxy's user name and password go: the proxy URL n8n reads at start. */
+export const PROXY_CREDENTIALS_FIX =
+	'Put the user name and password in the proxy URL n8n uses, e.g. HTTPS_PROXY=http://user:password@host:port ' +
+	'(HTTP_PROXY for a plain http:// Base URL; percent-encode characters such as @ : / in them), then restart n8n: the variables are read only at start.';
 
 /**
  * The failure's original message: n8n-core's request helpers throw a NodeApiError whose message
@@ -90,6 +95,17 @@ export function explainNetworkFailure(error: unknown, context: FailureContext): 
 	const proxyHint = context.proxy
 		? ` n8n reaches ${host} through the proxy ${context.proxy} (from HTTPS_PROXY / HTTP_PROXY): check that proxy, or list the host in NO_PROXY to go direct.`
 		: '';
+	if ((error as RawFailure)?.status === 407) {
+		// The proxy URL in a message is already redacted: a password in it reads "***", so "@" tells whether one was given.
+		const given = context.proxy?.includes('@') === true;
+		const proxy = context.proxy ? `the proxy ${context.proxy}` : `a proxy between n8n and ${host}`;
+		return {
+			code,
+			problem: `${proxy} ${given ? 'did not accept the user name and password in its URL' : 'asks for a user name and password'} (HTTP 407 Proxy Authentication Required)`,
+			fix: given ? `Check the user name and password in the proxy URL. ${PROXY_CREDENTIALS_FIX}` : PROXY_CREDENTIALS_FIX,
+			transient: false,
+		};
+	}
 	if (code !== null && UNTRUSTED_CERTIFICATE.has(code)) {
 		return { code, problem: `the TLS certificate presented for ${host} is not trusted (${code})`, fix: CA_FIX, transient: false };
 	}

@@ -1,3 +1,6 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+
 import { prepareAudio, type PrepareOptions } from '../../nodes/shared/audio/prepare';
 import { AudioInputError } from '../../nodes/shared/audio/errors';
 import { bursts, fromMulaw, synthesize, toneLevel, wav, type WavEncoding } from './signals';
@@ -68,6 +71,10 @@ describe('prepareAudio: WAV of every sample format and rate to μ-law 8 kHz', ()
 		expect(await problemOf(adpcm)).toBe('unsupported_codec');
 		expect(await problemOf(Buffer.concat([Buffer.from('OggS'), Buffer.alloc(100)]))).toMatch(/^(empty|corrupt)$/);
 		expect(await problemOf(Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypM4A '), Buffer.alloc(100)]))).toBe('unsupported_codec');
+		const vorbis = readFileSync(join(__dirname, 'fixtures', 'tone-1s-8k-mono.vorbis.ogg'));
+		expect(await problemOf(vorbis)).toBe('unsupported_codec');
+		await expect(prepareAudio(vorbis, MONO)).rejects.toThrow('The Ogg file holds vorbis, which is not supported (Ogg Opus is).');
+		expect(await problemOf(wav([synthesize([{ seconds: 1, frequency: 440 }], 8000)], 8000).subarray(0, 30))).toBe('corrupt');
 		expect(await problemOf(Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x00]), Buffer.alloc(2000)]))).toBe('silent');
 	});
 });

@@ -48,6 +48,8 @@ describe('Session → Translate Audio on the real engine', () => {
 		expect(json.languages.sort()).toEqual(['en', 'es']);
 		expect(json.text.split('\n')).toHaveLength(2);
 		expect(json.text).toMatch(/^\[00:00\] Customer \(es\): .+ → \(en\) .+/);
+		// Kallglot went quiet within the quiet period: not cut at the 30 s bound (quiet.test.ts tests the bound).
+		expect(items![0].json.stream).toEqual({ reconnects: 0, unheardSeconds: 0, quietPeriodBounded: false });
 
 		// The session: created without routing, with the metadata; ended by the stream's session.end.
 		expect(creates()).toHaveLength(1);
@@ -122,6 +124,14 @@ describe('Translate Audio: Idempotency Key', () => {
 	});
 });
 
+const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name));
+/** A WAV whose format code says IMA ADPCM (0x11): a codec the node does not decode. */
+function adpcmWav(): Buffer {
+	const file = wav([synthesize([{ seconds: 0.5, frequency: 440 }], 8000)], 8000);
+	file.writeUInt16LE(0x0011, 20);
+	return file;
+}
+
 describe('Translate Audio: bad input creates no session', () => {
 	const cases: Array<[string, Buffer | null, Record<string, unknown>, RegExp]> = [
 		['not audio', Buffer.from('<!DOCTYPE html><html>Not Found</html>'), {}, /not audio/],
@@ -129,11 +139,17 @@ describe('Translate Audio: bad input creates no session', () => {
 		['empty', wav([new Float32Array(0)], 16000), {}, /no audio samples/],
 		['longer than Max Duration', wav([synthesize([{ seconds: 7, frequency: 440 }], 8000)], 8000), { options: { maxDurationMinutes: 0.1 } }, /longer than Max Duration/],
 		['no binary data', null, {}, /no binary data/],
+		['Ogg Vorbis (fixture made with oggenc, see fixtures/README.md)', fixture('tone-1s-8k-mono.vorbis.ogg'), {}, /holds vorbis, which is not supported/],
+		['an ADPCM WAV', adpcmWav(), {}, /which is not supported/],
+		['an M4A (AAC)', Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypM4A '), Buffer.alloc(100)]), {}, /M4A.*which is not supported/],
+		['a WAV truncated in its header', wav([synthesize([{ seconds: 1, frequency: 440 }], 8000)], 8000).subarray(0, 30), {}, /truncated/],
+		['three channels', wav([0, 1, 2].map(() => synthesize([{ seconds: 0.5, frequency: 440 }], 8000)), 8000), {}, /3 channels/],
 		['an unknown speaker', wav([synthesize([{ seconds: 1, frequency: 440 }], 8000)], 8000), { monoSpeaker: 'caller' }, /Mono File Speaker "caller"/],
 	];
 	test.each(cases)('%s', async (_name, file, parameters, message) => {
 		const { error } = await translateAudio(sandbox, { files: [file], parameters });
 		expect(error?.message).toMatch(message);
+		expect(error?.name).toBe('NodeOperationError');
 		expect(error?.description).toMatch(/Nothing was sent to Kallglot/);
 		expect(creates()).toHaveLength(0);
 	});

@@ -10,14 +10,18 @@ export interface ForwardProxy {
 	stop(): Promise<void>;
 }
 
-/** Starts the proxy; `onlyProxyResolves` maps names only the proxy can resolve to addresses. */
-export async function startForwardProxy(onlyProxyResolves: Record<string, string> = {}): Promise<ForwardProxy> {
+/**
+ * Starts the proxy; `onlyProxyResolves` maps names only the proxy can resolve to addresses;
+ * `credentials` ("user:password"): the proxy answers 407 to requests without them.
+ */
+export async function startForwardProxy(onlyProxyResolves: Record<string, string> = {}, credentials?: string): Promise<ForwardProxy> {
 	const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'fixtures/forward-proxy.mjs')], {
 		env: {
 			PATH: process.env.PATH, DEBUG: process.env.PROXY_DEBUG,
 			PROXY_HOSTS: Object.entries(onlyProxyResolves)
 				.map(([name, address]) => `${name}=${address}`)
 				.join(','),
+			...(credentials ? { PROXY_CREDENTIALS: credentials } : {}),
 		},
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});

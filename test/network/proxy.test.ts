@@ -7,8 +7,10 @@ import { createServer, type AddressInfo } from 'node:net';
 
 import { proxyFor, streamAgent } from '../../nodes/shared/proxy';
 import { KallglotSandbox } from '../../sandbox';
-import { activateTrigger } from '../helpers/trigger';
+import { activateTrigger, logLines } from '../helpers/trigger';
 import { setProxyEnv, startForwardProxy, type ForwardProxy } from './helpers';
+import { translateAudio } from '../audio/engine';
+import { bursts, synthesize, wav } from '../audio/signals';
 
 afterAll(() => setProxyEnv({}));
 
@@ -125,5 +127,102 @@ describe('the stream through a real forward proxy', () => {
 		await expect(activation).rejects.toThrow(new RegExp(`stream.*${ONLY_VIA_PROXY.replace('.', '\\.')}`));
 		await expect(activation).rejects.toMatchObject({ description: expect.stringMatching(/HTTPS_PROXY/) });
 		expect(proxy.seen).toEqual([]);
+	});
+});
+
+describe('a proxy that asks for credentials (407 Proxy Authentication Required)', () => {
+	let proxy: ForwardProxy;
+	const PASSWORD = 'proxy-pass-7f3kq9';
+	const sandboxes: KallglotSandbox[] = [];
+
+	beforeAll(async () => {
+		proxy = await startForwardProxy({}, `kallglot:${PASSWORD}`);
+	});
+	afterAll(async () => {
+		setProxyEnv({});
+		await proxy.stop();
+		for (const sandbox of sandboxes) await sandbox.close();
+	});
+	beforeEach(() => {
+		proxy.seen.length = 0;
+		logLines.length = 0;
+	});
+
+	/** Activation with the REST calls direct (127.0.0.1) and the stream through the proxy (localhost). */
+	async function activationError(proxyUrl: string): Promise<Error & { description?: string }> {
+		const sandbox = await sandboxStreamingAs('localhost');
+		sandboxes.push(sandbox);
+		setProxyEnv({ HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' });
+		const error = await activateTrigger({
+			parameters: { sessionSource: 'create', mode: 'bidirectional_translation' } as never,
+			credentials: { apiKey: sandbox.apiKey, baseUrl: `http://127.0.0.1:${sandbox.port}/v1` },
+		}).then(
+			async (trigger) => {
+				await trigger.close();
+				throw new Error('activation succeeded');
+			},
+			(e: unknown) => e as Error & { description?: string },
+		);
+		expect(proxy.seen).toEqual([`CONNECT localhost:${sandbox.port}`]);
+		return error;
+	}
+
+	test('no credentials in HTTP_PROXY: the message names the proxy, the fix is the user and password in its URL', async () => {
+		const error = await activationError(proxy.url);
+		expect(error.message).toMatch(/^Could not open the stream of session sess_\w+: /);
+		expect(error.message).toContain(`the proxy ${proxy.url} asks for a user name and password (HTTP 407 Proxy Authentication Required)`);
+		expect(error.description).toContain('HTTPS_PROXY=http://user:password@host:port');
+		expect(error.description).toContain('restart n8n');
+	});
+
+	test('a wrong password: named as refused, and the password is in no message, description or log line', async () => {
+		const url = new URL(proxy.url);
+		const error = await activationError(`http://kallglot:wrong-${PASSWORD}@${url.host}`);
+		expect(error.message).toContain(`the proxy http://kallglot:***@${url.host} did not accept the user name and password in its URL (HTTP 407`);
+		expect(error.description).toMatch(/Check the user name and password/);
+		expect(error.description).toContain('HTTPS_PROXY=http://user:password@host:port');
+		for (const text of [error.message, error.description ?? '', error.stack ?? '', ...logLines]) expect(text).not.toContain(PASSWORD);
+	});
+
+	test('Session → Translate Audio: its stream goes through the proxy too, and a 407 is explained the same way', async () => {
+		const sandbox = await sandboxStreamingAs('localhost');
+		sandboxes.push(sandbox);
+		// REST direct on 127.0.0.1 (NO_PROXY), the stream through the proxy to localhost.
+		const direct = { apiKey: sandbox.apiKey, baseUrl: `http://127.0.0.1:${sandbox.port}/v1` } as KallglotSandbox;
+		const file = wav([synthesize(bursts(1, 0.4, 0.3, 440), 8000)], 8000);
+		const url = new URL(proxy.url);
+
+		setProxyEnv({ HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+		const refused = await translateAudio(direct, { files: [file] });
+		expect(refused.error?.message).toBe(`Could not open the session's stream: the proxy ${proxy.url} asks for a user name and password (HTTP 407 Proxy Authentication Required)`);
+		expect(refused.error?.description).toContain('HTTPS_PROXY=http://user:password@host:port');
+		const [first] = [...sandbox.sessions.values()];
+		expect(refused.error?.description).toContain(`Session ${first.id} was ended`);
+		expect(first.status).toBe('ended');
+
+		setProxyEnv({ HTTP_PROXY: `http://kallglot:${PASSWORD}@${url.host}`, NO_PROXY: '127.0.0.1' });
+		const { items, error } = await translateAudio(direct, { files: [file] });
+		expect(error).toBeUndefined();
+		expect(items![0].json).toMatchObject({ turns: [expect.objectContaining({ speaker: 'customer' })] });
+		expect(proxy.seen).toEqual([`CONNECT localhost:${sandbox.port}`, `CONNECT localhost:${sandbox.port}`]);
+	});
+
+	test('the right credentials in HTTP_PROXY: the stream works through the proxy', async () => {
+		const sandbox = await sandboxStreamingAs('localhost');
+		sandboxes.push(sandbox);
+		const url = new URL(proxy.url);
+		setProxyEnv({ HTTP_PROXY: `http://kallglot:${PASSWORD}@${url.host}`, NO_PROXY: '127.0.0.1' });
+		const trigger = await activateTrigger({
+			parameters: { sessionSource: 'create', mode: 'bidirectional_translation' } as never,
+			credentials: { apiKey: sandbox.apiKey, baseUrl: `http://127.0.0.1:${sandbox.port}/v1` },
+		});
+		try {
+			const sessionId = [...sandbox.sessions.keys()].at(-1) as string;
+			await sandbox.play(sessionId, { intervalMs: 5 });
+			expect((await trigger.waitForItems(1))[0]).toMatchObject({ sessionId });
+		} finally {
+			await trigger.close();
+		}
+		expect(proxy.seen).toEqual([`CONNECT localhost:${sandbox.port}`]);
 	});
 });

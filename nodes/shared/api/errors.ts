@@ -5,7 +5,7 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { explainNetworkFailure, originalMessage } from '../networkFailure';
+import { explainNetworkFailure, originalMessage, PROXY_CREDENTIALS_FIX } from '../networkFailure';
 import { kallglotApiError, kallglotOperationError } from '../nodeError';
 import { describeProxy } from '../proxy';
 import { headerValue } from '../rateLimit';
@@ -18,7 +18,7 @@ const GUIDANCE: Record<number, string> = {
 	402: 'Your Kallglot API credits are exhausted. Top up credits in the Kallglot portal, then run again; the node does not retry this.',
 	403: 'The key is not allowed to do this, or the organization is inactive. Check the organization and the key’s permissions in the Kallglot portal.',
 	404: 'Kallglot does not know this resource. Check the ID (sessions start with sess_, agents with agt_).',
-	407: 'A proxy between n8n and Kallglot asks for credentials (HTTP 407). Put them in the proxy URL n8n uses: HTTPS_PROXY=http://user:password@proxy:3128.',
+	407: `A proxy between n8n and Kallglot asks for credentials (HTTP 407). ${PROXY_CREDENTIALS_FIX}`,
 	409: 'Another request with the same Idempotency-Key is still running. Wait and run again with the same key.',
 	422: 'Kallglot could not validate a field. Fix the parameter named in the message.',
 	429: 'Kallglot’s rate limit was reached and the retries were used up. Slow the workflow down (e.g. Loop Over Items with a Wait node) or raise your plan’s limit.',

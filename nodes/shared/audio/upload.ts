@@ -8,7 +8,15 @@
  * arrives at real-time pace. What was sent shortly before a drop may not have been heard: the
  * report counts it. Plain TypeScript, no n8n import.
  */
-import { KallglotStreamClient, type EndpointResult, type StreamClientError, type ReconnectOptions, type StreamEndpoint, type StreamLogger } from '../stream';
+import {
+	KallglotStreamClient,
+	type EndpointResult,
+	type StreamClientError,
+	type StreamClientOptions,
+	type ReconnectOptions,
+	type StreamEndpoint,
+	type StreamLogger,
+} from '../stream';
 import { clientFrames, type StreamEvent, type Translation } from '../wire';
 import { CHUNK_MS, slotChunks, slotCount } from './chunks';
 import { sleep, type Clock } from '../clock';
@@ -45,6 +53,8 @@ export interface UploadPlan {
 	handshakeTimeoutMs?: number;
 	pingIntervalMs?: number;
 	reconnect?: ReconnectOptions;
+	/** The proxy tunnel for the stream's URL (shared/proxy.ts), as for the REST calls; none: direct. */
+	agentFor?: StreamClientOptions['agentFor'];
 	log?: StreamLogger;
 	/** Called after each slot went out (its chunks of every speaker), with the clock's time. */
 	onSlotSent?(slot: number, at: number): void;
@@ -73,6 +83,8 @@ export class UploadError extends Error {
 		message: string,
 		/** Kallglot's code (session.error), when it sent one. */
 		readonly code: string | null = null,
+		/** Why the stream could not be opened ('connect'), to explain a network failure. */
+		readonly streamError: StreamClientError | null = null,
 	) {
 		super(message);
 		this.name = 'UploadError';
@@ -188,6 +200,7 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 		pingIntervalMs,
 		connectTimeoutMs: handshakeMs,
 		reconnect: plan.reconnect,
+		agentFor: plan.agentFor,
 	});
 
 	const check = (): void => {
@@ -217,7 +230,7 @@ export async function uploadAudio(plan: UploadPlan): Promise<UploadReport> {
 			(error: unknown) => error as StreamClientError,
 		);
 		if (startError?.kind === 'ended') throw new UploadError('already_ended', 'The session had already ended');
-		if (startError) throw new UploadError('connect', `Could not open the session's stream: ${startError.message}`);
+		if (startError) throw new UploadError('connect', `Could not open the session's stream: ${startError.message}`, null, startError);
 		if (!(await waitFor(() => ready, handshakeMs))) {
 			throw new UploadError('connect', `Kallglot did not send session.ready within ${handshakeMs} ms`);
 		}

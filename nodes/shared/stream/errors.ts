@@ -5,7 +5,7 @@ import { redactSecrets } from '../redact';
  *
  * start() rejects with: 'unauthorized' (HTTP 401 at the handshake: bad or expired stream token),
  * 'not_found' (404: unknown session), 'ended' (410, or resolveEndpoint answered `ended`),
- * 'refused' (any other handshake status), 'timeout' (no handshake + session.ready in time, or
+ * 'refused' (any other handshake status; a proxy's 407 is 'network'), 'timeout' (no handshake + session.ready in time, or
  * resolveEndpoint too slow), 'network' (TCP/TLS/socket failure), 'endpoint' (resolveEndpoint threw
  * or returned something unusable; the original error is `cause`), 'closed' (close() was called
  * before the connection was made).
@@ -48,8 +48,13 @@ export class StreamClientError extends Error {
 	}
 }
 
+/** HTTP 407: a forward proxy on the way (HTTPS_PROXY / HTTP_PROXY) wants credentials, not Kallglot. */
+export const PROXY_AUTHENTICATION_REQUIRED = 407;
+
 /** The error kind for a refused WebSocket handshake. */
 export function handshakeErrorKind(status: number): StreamClientErrorKind {
+	// The connection failed before Kallglot was reached: explained like any network failure (networkFailure.ts).
+	if (status === PROXY_AUTHENTICATION_REQUIRED) return 'network';
 	if (status === 401) return 'unauthorized';
 	if (status === 404) return 'not_found';
 	if (status === 410) return 'ended';
@@ -57,6 +62,13 @@ export function handshakeErrorKind(status: number): StreamClientErrorKind {
 }
 
 export function handshakeError(status: number): StreamClientError {
+	if (status === PROXY_AUTHENTICATION_REQUIRED) {
+		// Retrying cannot help: the proxy settings are read when n8n starts.
+		return new StreamClientError('network', 'the proxy asked for a user name and password (HTTP 407 Proxy Authentication Required)', {
+			status,
+			permanent: true,
+		});
+	}
 	const kind = handshakeErrorKind(status);
 	const why =
 		kind === 'unauthorized'

@@ -12,6 +12,8 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { AudioInputError } from '../../../shared/audio/errors';
 import { prepareAudio, type PreparedAudio } from '../../../shared/audio/prepare';
 import { uploadAudio, UploadError, type HeardTurn, type UploadReport } from '../../../shared/audio/upload';
+import { explainNetworkFailure } from '../../../shared/networkFailure';
+import { describeProxy, streamAgent } from '../../../shared/proxy';
 import type { EndpointResult } from '../../../shared/stream';
 import type { KallglotApi } from '../../../shared/api';
 import { normalizeTranslation, sessionModeOptions, toCreateSessionBody } from '../../../shared/wire';
@@ -166,7 +168,7 @@ async function readAudio(ctx: IExecuteFunctions, input: TranslateAudioInput, ite
 	return prepared;
 }
 
-function uploadFailure(ctx: IExecuteFunctions, error: UploadError, sessionId: string, itemIndex: number): NodeApiError | NodeOperationError {
+function uploadFailure(ctx: IExecuteFunctions, error: UploadError, sessionId: string, streamUrl: string, itemIndex: number): NodeApiError | NodeOperationError {
 	const ended = `Session ${sessionId} was ended, so nothing more is billed.`;
 	switch (error.kind) {
 		case 'session_error':
@@ -187,13 +189,22 @@ function uploadFailure(ctx: IExecuteFunctions, error: UploadError, sessionId: st
 				itemIndex,
 				description: 'The session was ended from elsewhere (Session → End, the portal, or an idle timeout) while the audio streamed. Run again for a full transcript.',
 			});
-		case 'connect':
-		case 'stream_lost':
-			return new NodeOperationError(ctx.getNode(), error.message, {
+		case 'connect': {
+			// A failed connection (certificate, name, proxy, refusal) says which and what fixes it.
+			if (error.streamError?.kind !== 'network') break;
+			const failure = explainNetworkFailure(error.streamError, { url: streamUrl, proxy: describeProxy(streamUrl) });
+			return new NodeOperationError(ctx.getNode(), `Could not open the session's stream: ${failure.problem}`, {
 				itemIndex,
-				description: `Check the network between n8n and Kallglot (proxies must allow WebSockets), then run again. ${ended}`,
+				description: `${failure.fix} ${ended}`,
 			});
+		}
+		case 'stream_lost':
+			break;
 	}
+	return new NodeOperationError(ctx.getNode(), error.message, {
+		itemIndex,
+		description: `Check the network between n8n and Kallglot (proxies must allow WebSockets), then run again. ${ended}`,
+	});
 }
 
 /** Ends the session over REST (idempotent on Kallglot's side); a failure here is logged, not thrown over the real error. */
@@ -272,6 +283,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, api: K
 			refreshEndpoint: async () => await refreshEndpoint(api, sessionId, itemIndex),
 			// The execution's clock: the upload's pacing and the API calls' waits on one.
 			clock: api.clock,
+			agentFor: streamAgent,
 			signal,
 			quietMs: input.quietPeriodSeconds * 1000,
 			log: {
@@ -284,7 +296,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, api: K
 		if (outcome instanceof UploadError && outcome.kind === 'already_ended') {
 			replayed = true;
 			report = { finals: [], chunksSent: 0, reconnects: 0, unheardSeconds: 0, endConfirmed: true, endReason: null, quietBounded: false };
-		} else if (outcome instanceof UploadError) throw uploadFailure(this, outcome, sessionId, itemIndex);
+		} else if (outcome instanceof UploadError) throw uploadFailure(this, outcome, sessionId, created.stream.url, itemIndex);
 		else if (outcome instanceof Error) throw new NodeOperationError(this.getNode(), outcome, { itemIndex });
 		else report = outcome;
 	} finally {
