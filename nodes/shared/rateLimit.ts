@@ -323,7 +323,7 @@ export class RateLimitPacer {
 		const wholeSeconds = Math.floor((current.resetAt - (current.sentAt + current.receivedAt) / 2) / 1000) * 1000;
 		// A window someone else opened counts as begun when capacity came back in it; a reset that only
 		// moved may be a bucket not yet told apart, so its end is left to the reported reset.
-		const joined = !opened && (prev === null || current.remaining > prev.remaining);
+		const joined = !opened && (prev === null || current.remaining > prev.remaining || prev.remaining - current.remaining > 1);
 		this.windowSeenFrom = opened || joined ? current.receivedAt : null;
 		if (joined) this.joinedWholeSeconds = Math.max(this.joinedWholeSeconds, wholeSeconds);
 		if (!opened) return;
