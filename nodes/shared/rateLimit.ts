@@ -137,9 +137,12 @@ const MIN_REFILL_SPAN_MS = 250;
  *   seconds, so a window that started mid-second reads up to a second late; a window that starts
  *   with our own request (Remaining = Limit − 1 on its answer) ends one window length after it,
  *   and that length is learned as the shortest (reset − send) seen, taken in whole seconds while
- *   no 429 says otherwise. A 429 after such an early wait drops the guess (whole seconds first,
- *   then the window-starts-with-us reading, which an aligned window contradicts) for the plain
- *   reset: at most two 429s per execution come from learning.
+ *   no 429 says otherwise. A window another execution opened began before our first answer in it
+ *   came back, so it ends at most one window length after that answer: two executions started
+ *   together thus both come back at each window's start and split it, instead of one of them
+ *   arriving at the rounded-up reset, mid-window. A 429 after such an early wait drops the guess
+ *   (whole seconds first, then the window-starts-with-us reading, which an aligned window
+ *   contradicts) for the plain reset: at most two 429s per execution come from learning.
  * - Nothing remains, token bucket (seen as a reset that moves while nothing comes back): wait
  *   for one token at the refill rate measured from the answers (tokens regained per ms).
  *
@@ -323,7 +326,7 @@ export class RateLimitPacer {
 		const wholeSeconds = Math.floor((current.resetAt - (current.sentAt + current.receivedAt) / 2) / 1000) * 1000;
 		// A window someone else opened counts as begun when capacity came back in it; a reset that only
 		// moved may be a bucket not yet told apart, so its end is left to the reported reset.
-		const joined = !opened && (prev === null || current.remaining > prev.remaining || prev.remaining - current.remaining > 1);
+		const joined = !opened && current.limit !== null && (prev === null || current.remaining > prev.remaining || prev.remaining - current.remaining > 1);
 		this.windowSeenFrom = opened || joined ? current.receivedAt : null;
 		if (joined) this.joinedWholeSeconds = Math.max(this.joinedWholeSeconds, wholeSeconds);
 		if (!opened) return;
