@@ -328,7 +328,9 @@ export class RateLimitPacer {
 		// moved may be a bucket not yet told apart, so its end is left to the reported reset.
 		const joined = !opened && current.limit !== null && (prev === null || current.remaining > prev.remaining || prev.remaining - current.remaining > 1);
 		this.windowSeenFrom = opened || joined ? current.receivedAt : null;
-		if (joined) this.joinedWholeSeconds = Math.max(this.joinedWholeSeconds, wholeSeconds);
+		// Only a window with room left when we came reads its length from our request: one already
+		// spent may have been opened long before (a late request reads it short, an early wait, a 429).
+		if (joined && current.remaining > 0) this.joinedWholeSeconds = Math.max(this.joinedWholeSeconds, wholeSeconds);
 		if (!opened) return;
 		const atMost = current.resetAt - current.sentAt;
 		this.window = this.window === null ? { atMost, wholeSeconds } : { atMost: Math.min(this.window.atMost, atMost), wholeSeconds: Math.max(this.window.wholeSeconds, wholeSeconds) };
