@@ -158,7 +158,8 @@ export class RateLimitPacer {
 	private model: 'window' | 'bucket' = 'window';
 	/**
 	 * Until when another consumer is taken to spend the same key (Remaining fell by more than our
-	 * own request): the end of the window after the one it was seen in.
+	 * own request): the rest of the run once seen, since one that comes after our burst in each
+	 * window never shows again.
 	 */
 	private sharedUntil = -Infinity;
 
@@ -269,15 +270,10 @@ export class RateLimitPacer {
 	private windowReset(last: Observation): number {
 		const seenFrom = this.windowSeenFrom;
 		if (!this.trustOwnWindows || seenFrom === null) return last.resetAt;
+		// Our own windows tell the length; until one has, windows others opened suggest it in whole seconds.
 		const own = this.window;
-		const span =
-			own !== null
-				? this.trustWholeSeconds && own.wholeSeconds >= 1000
-					? own.wholeSeconds
-					: own.atMost
-				: this.trustWholeSeconds && this.joinedWholeSeconds >= 1000
-					? this.joinedWholeSeconds
-					: null;
+		const wholeSeconds = own?.wholeSeconds ?? this.joinedWholeSeconds;
+		const span = this.trustWholeSeconds && wholeSeconds >= 1000 ? wholeSeconds : (own?.atMost ?? null);
 		if (span === null) return last.resetAt;
 		// Received, not sent: the window opened when our first request in it reached Kallglot, at the latest then.
 		return Math.min(last.resetAt, seenFrom + span);
@@ -324,8 +320,9 @@ export class RateLimitPacer {
 		const opened = current.limit !== null && current.remaining === current.limit - 1;
 		this.windowOpenedBy = opened ? { sentAt: current.sentAt, receivedAt: current.receivedAt } : null;
 		const wholeSeconds = Math.floor((current.resetAt - (current.sentAt + current.receivedAt) / 2) / 1000) * 1000;
-		// A window someone else opened counts as begun when capacity came back in it; a reset that only
-		// moved may be a bucket not yet told apart, so its end is left to the reported reset.
+		// A window someone else opened counts when capacity came back in it or another consumer's
+		// spending shows; a reset that only moved past our own request may be a bucket not yet told
+		// apart, so its end is left to the reported reset.
 		const joined = !opened && current.limit !== null && (prev === null || current.remaining > prev.remaining || prev.remaining - current.remaining > 1);
 		this.windowSeenFrom = opened || joined ? current.receivedAt : null;
 		// Only a window with room left when we came reads its length from our request: one already
