@@ -5,6 +5,7 @@
  * or a token bucket. Figures: wall time ÷ the ideal (billable requests ÷ limit), failures,
  * duplicates and 429s; two executions at once on one key; and what is sent after a Stop.
  */
+import { loadavg } from 'node:os';
 import type { IRun } from 'n8n-workflow';
 import { contactIds, dialItems, startCampaign } from '../test/helpers/campaign';
 import { KallglotSandbox } from '../sandbox';
@@ -30,6 +31,8 @@ export interface CampaignResult {
 	duplicateDials: number;
 	/** 429 answers the sandbox sent (each one a wait the node had to make). */
 	rateLimited: number;
+	/** The machine's 1-minute load average at the start and the end of the run. */
+	load: [start: number, end: number];
 }
 
 const isBillable = (r: { method: string; path: string }) => r.method === 'POST' && (r.path === '/v1/sessions' || r.path.endsWith('/dial'));
@@ -73,6 +76,7 @@ export async function campaign(contacts: number, limitPerSecond: number, model: 
 	try {
 		const credentials = { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl };
 		const prefixes = Array.from({ length: executions }, (_, i) => `E${i}`);
+		const loadAtStart = round(loadavg()[0], 1) as number;
 		const started = performance.now();
 		const runs = await Promise.all(prefixes.map((prefix) => startCampaign(new Kallglot(), credentials, contacts, prefix).done));
 		const wallSeconds = (performance.now() - started) / 1000;
@@ -89,6 +93,7 @@ export async function campaign(contacts: number, limitPerSecond: number, model: 
 			ratioToIdeal: round(wallSeconds / idealSeconds, 2) as number,
 			shareOfLimit: round(billable / wallSeconds / limitPerSecond, 2) as number,
 			...tally(sandbox, runs, prefixes, contacts),
+			load: [loadAtStart, round(loadavg()[0], 1) as number],
 		};
 	} finally {
 		await sandbox.close();

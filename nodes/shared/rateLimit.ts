@@ -89,7 +89,11 @@ export interface PacerState {
 	model: 'window' | 'bucket';
 	shared: boolean;
 	windowOpenedBy: { sentAt: number; receivedAt: number } | null;
+	/** When our first answer in the current window came back (a window we opened or joined). */
+	windowSeenFrom?: number | null;
 	window: { atMost: number; wholeSeconds: number } | null;
+	/** The window length in whole seconds as windows others opened suggest it (0: none yet). */
+	joinedWholeSeconds?: number;
 	trustWholeSeconds: boolean;
 	trustOwnWindows: boolean;
 	refilled: number;
@@ -108,6 +112,8 @@ function asPacerState(value: unknown): PacerState | null {
 	if (s.windowOpenedBy !== null && (typeof s.windowOpenedBy !== 'object' || !isNumber(s.windowOpenedBy?.receivedAt))) return null;
 	if (s.window !== null && (typeof s.window !== 'object' || !isNumber(s.window?.atMost) || !isNumber(s.window?.wholeSeconds))) return null;
 	if (![s.refilled, s.refillMs].every(isNumber)) return null;
+	if (s.windowSeenFrom !== undefined && s.windowSeenFrom !== null && !isNumber(s.windowSeenFrom)) return null;
+	if (s.joinedWholeSeconds !== undefined && !isNumber(s.joinedWholeSeconds)) return null;
 	return s;
 }
 
@@ -131,9 +137,12 @@ const MIN_REFILL_SPAN_MS = 250;
  *   seconds, so a window that started mid-second reads up to a second late; a window that starts
  *   with our own request (Remaining = Limit − 1 on its answer) ends one window length after it,
  *   and that length is learned as the shortest (reset − send) seen, taken in whole seconds while
- *   no 429 says otherwise. A 429 after such an early wait drops the guess (whole seconds first,
- *   then the window-starts-with-us reading, which an aligned window contradicts) for the plain
- *   reset: at most two 429s per execution come from learning.
+ *   no 429 says otherwise. A window another execution opened began before our first answer in it
+ *   came back, so it ends at most one window length after that answer: two executions started
+ *   together thus both come back at each window's start and split it, instead of one of them
+ *   arriving at the rounded-up reset, mid-window. A 429 after such an early wait drops the guess
+ *   (whole seconds first, then the window-starts-with-us reading, which an aligned window
+ *   contradicts) for the plain reset: at most two 429s per execution come from learning.
  * - Nothing remains, token bucket (seen as a reset that moves while nothing comes back): wait
  *   for one token at the refill rate measured from the answers (tokens regained per ms).
  *
@@ -149,18 +158,30 @@ export class RateLimitPacer {
 	private model: 'window' | 'bucket' = 'window';
 	/**
 	 * Until when another consumer is taken to spend the same key (Remaining fell by more than our
-	 * own request): the end of the window after the one it was seen in.
+	 * own request): the rest of the run once seen, since one that comes after our burst in each
+	 * window never shows again.
 	 */
 	private sharedUntil = -Infinity;
 
 	/** Send and receive times of the request that opened the current window. */
 	private windowOpenedBy: { sentAt: number; receivedAt: number } | null = null;
 	/**
+	 * When our first answer in the current window came back, whoever opened it: the window began
+	 * before then, so it ends at most one window length later.
+	 */
+	private windowSeenFrom: number | null = null;
+	/**
 	 * The window's length as windows we opened tell it: at most their shortest (reset − send); in
 	 * whole seconds, (reset − the request's midpoint) rounded down, which the rounded-up reset
 	 * cannot push a second too far.
 	 */
 	private window: { atMost: number; wholeSeconds: number } | null = null;
+	/**
+	 * Until a window of our own tells the length: (reset − our first request's midpoint) in whole
+	 * seconds, the longest seen, from windows another consumer opened (a request that arrived just
+	 * after the opener's reads it right; a later one reads it short, which the longest outgrows).
+	 */
+	private joinedWholeSeconds = 0;
 	private trustWholeSeconds = true;
 	private trustOwnWindows = true;
 	/** The wait last given ended before the reported reset (a guess a 429 would refute). */
@@ -179,7 +200,9 @@ export class RateLimitPacer {
 			this.model = state.model;
 			this.sharedUntil = state.shared ? Infinity : -Infinity;
 			this.windowOpenedBy = state.windowOpenedBy;
+			this.windowSeenFrom = state.windowSeenFrom ?? state.windowOpenedBy?.receivedAt ?? null;
 			this.window = state.window;
+			this.joinedWholeSeconds = state.joinedWholeSeconds ?? 0;
 			this.trustWholeSeconds = state.trustWholeSeconds !== false;
 			this.trustOwnWindows = state.trustOwnWindows !== false;
 			this.refilled = state.refilled;
@@ -199,7 +222,9 @@ export class RateLimitPacer {
 			model: this.model,
 			shared: this.sharedUntil === Infinity,
 			windowOpenedBy: this.windowOpenedBy,
+			windowSeenFrom: this.windowSeenFrom,
 			window: this.window,
+			joinedWholeSeconds: this.joinedWholeSeconds,
 			trustWholeSeconds: this.trustWholeSeconds,
 			trustOwnWindows: this.trustOwnWindows,
 			refilled: this.refilled,
@@ -243,11 +268,15 @@ export class RateLimitPacer {
 
 	/** When the current window ends, as well as it can be told (see the class comment). */
 	private windowReset(last: Observation): number {
-		const opened = this.windowOpenedBy;
-		if (!this.trustOwnWindows || opened === null || this.window === null) return last.resetAt;
-		const span = this.trustWholeSeconds && this.window.wholeSeconds >= 1000 ? this.window.wholeSeconds : this.window.atMost;
-		// Received, not sent: the window opened when the request reached Kallglot, at the latest then.
-		return Math.min(last.resetAt, opened.receivedAt + span);
+		const seenFrom = this.windowSeenFrom;
+		if (!this.trustOwnWindows || seenFrom === null) return last.resetAt;
+		// Our own windows tell the length; until one has, windows others opened suggest it in whole seconds.
+		const own = this.window;
+		const wholeSeconds = own?.wholeSeconds ?? this.joinedWholeSeconds;
+		const span = this.trustWholeSeconds && wholeSeconds >= 1000 ? wholeSeconds : (own?.atMost ?? null);
+		if (span === null) return last.resetAt;
+		// Received, not sent: the window opened when our first request in it reached Kallglot, at the latest then.
+		return Math.min(last.resetAt, seenFrom + span);
 	}
 
 	private learnFromRefusal(): void {
@@ -275,6 +304,7 @@ export class RateLimitPacer {
 		if (this.model === 'window' && current.resetAt > prev.resetAt && spent >= 1 && (current.remaining > 0 || alone)) {
 			this.model = 'bucket';
 			this.windowOpenedBy = null;
+			this.windowSeenFrom = null;
 		}
 		if (this.model === 'bucket' && current.limit !== null && prev.remaining < current.limit - 1) {
 			this.refilled += Math.max(0, current.remaining - prev.remaining + 1);
@@ -289,9 +319,17 @@ export class RateLimitPacer {
 		// Only a window our own request opened tells its length (another consumer may have opened it earlier).
 		const opened = current.limit !== null && current.remaining === current.limit - 1;
 		this.windowOpenedBy = opened ? { sentAt: current.sentAt, receivedAt: current.receivedAt } : null;
+		const wholeSeconds = Math.floor((current.resetAt - (current.sentAt + current.receivedAt) / 2) / 1000) * 1000;
+		// A window someone else opened counts when capacity came back in it or another consumer's
+		// spending shows; a reset that only moved past our own request may be a bucket not yet told
+		// apart, so its end is left to the reported reset.
+		const joined = !opened && current.limit !== null && (prev === null || current.remaining > prev.remaining || prev.remaining - current.remaining > 1);
+		this.windowSeenFrom = opened || joined ? current.receivedAt : null;
+		// Only a window with room left when we came reads its length from our request: one already
+		// spent may have been opened long before (a late request reads it short, an early wait, a 429).
+		if (joined && current.remaining > 0) this.joinedWholeSeconds = Math.max(this.joinedWholeSeconds, wholeSeconds);
 		if (!opened) return;
 		const atMost = current.resetAt - current.sentAt;
-		const wholeSeconds = Math.floor((current.resetAt - (current.sentAt + current.receivedAt) / 2) / 1000) * 1000;
 		this.window = this.window === null ? { atMost, wholeSeconds } : { atMost: Math.min(this.window.atMost, atMost), wholeSeconds: Math.max(this.window.wholeSeconds, wholeSeconds) };
 	}
 

@@ -35,8 +35,9 @@ export const PACKAGE = 'n8n-nodes-kallglot';
 
 // A node run's context takes n8n-core's SSH tunnel manager from the container, which arms a 60 s
 // cleanup interval and clears it only on shutdown: shut it down after each file, so the suite
-// leaves no open handle behind (jest runs without forceExit).
-afterAll(() => Container.get(SSHClientsManager).onShutdown());
+// leaves no open handle behind (jest runs without forceExit). Outside jest (`npm run bench` loads
+// this helper too) there is no afterAll, and the bench exits by itself.
+if (typeof afterAll === 'function') afterAll(() => Container.get(SSHClientsManager).onShutdown());
 
 const credentialTypes: Record<string, ICredentialType> = { kallglotApi: new KallglotApi() };
 

@@ -2,7 +2,8 @@
  * The pacer against the sandbox's own limiters on a simulated clock: no sockets, no timers, the
  * same steps every run. Each client sends its requests one after another (as the node's item loop
  * does); a request reaches the limiter half a round trip after it is sent and its answer comes
- * back half a round trip later; a 429 is retried after its Retry-After.
+ * back half a round trip later; a 429 is retried after its Retry-After, then paced again (as the
+ * transport does).
  */
 import { RateLimitPacer } from '../../nodes/shared/rateLimit';
 import { createRateLimiter } from '../../sandbox/rate-limit';
@@ -20,6 +21,8 @@ export interface SimulationOptions {
 	roundTripMs?: number;
 	/** Simulated start time (epoch ms); its fraction of a second is the phase of the first window. */
 	startAt?: number;
+	/** Client i starts i × this many ms after the first. */
+	staggerMs?: number;
 	/** One line per request, for debugging. */
 	trace?: (line: string) => void;
 }
@@ -30,36 +33,47 @@ export interface SimulationResult {
 	/** elapsed ÷ the floor ((all requests − limit) ÷ limit windows). */
 	ratioToIdeal: number;
 	refused: number;
+	/** The most attempts one request took (the transport gives up after 4: 3 retries). */
+	maxAttempts: number;
+	/** Requests each client sent successfully, in client order. */
+	perClient: number[];
 }
 
 export function simulate(options: SimulationOptions): SimulationResult {
-	const { model, limit, requests, clients = 1, startAt = 1_796_000_000_437 } = options;
+	const { model, limit, requests, clients = 1, startAt = 1_796_000_000_437, staggerMs = 0 } = options;
 	// Fast enough for the limit (as a quiet machine is): one client alone could send twice the limit.
 	const roundTripMs = options.roundTripMs ?? Math.min(3, 500 / limit);
 	const windowMs = options.windowMs ?? 1000;
 	const limiter = createRateLimiter({ limit, windowMs, model });
 	let now = startAt;
-	const state = Array.from({ length: clients }, () => ({
+	const state = Array.from({ length: clients }, (_, i) => ({
 		pacer: new RateLimitPacer({ now: () => now }),
-		/** When this client next acts: asks its pacer, or (after a 429) sends again. */
-		readyAt: startAt,
+		/** When this client next acts: asks its pacer, or waits out a 429's Retry-After. */
+		readyAt: startAt + i * staggerMs,
 		done: 0,
 		retryAt: null as number | null,
+		attempts: 0,
 	}));
 	let refused = 0;
+	let maxAttempts = 0;
 	let lastAnswer = startAt;
 	for (let steps = 0; state.some((c) => c.done < requests); steps++) {
 		if (steps > 10_000_000) throw new Error('simulation did not finish');
 		const client = state.filter((c) => c.done < requests).reduce((a, b) => (b.readyAt < a.readyAt ? b : a));
 		now = client.readyAt;
-		const wait = client.retryAt !== null ? Math.max(0, client.retryAt - now) : client.pacer.delayMs();
-		if (wait > 0) {
-			client.readyAt = now + wait;
-			client.retryAt = client.retryAt !== null ? client.readyAt : null;
+		if (client.retryAt !== null && client.retryAt > now) {
+			client.readyAt = client.retryAt;
 			continue;
 		}
 		client.retryAt = null;
+		const wait = client.pacer.delayMs();
+		if (wait > 0) {
+			client.readyAt = now + wait;
+			continue;
+		}
 		const sentAt = now;
+		client.attempts++;
+		maxAttempts = Math.max(maxAttempts, client.attempts);
 		const verdict = limiter.consume('key', sentAt + roundTripMs / 2);
 		now = sentAt + roundTripMs;
 		const headers = {
@@ -71,8 +85,10 @@ export function simulate(options: SimulationOptions): SimulationResult {
 		options.trace?.(`${(sentAt - startAt).toFixed(1)} c${state.indexOf(client)} R=${verdict.remaining} T=${verdict.resetAt * 1000 - startAt} ${verdict.allowed ? 'ok' : '429'}`);
 		client.readyAt = now;
 		lastAnswer = Math.max(lastAnswer, now);
-		if (verdict.allowed) client.done++;
-		else {
+		if (verdict.allowed) {
+			client.done++;
+			client.attempts = 0;
+		} else {
 			refused++;
 			client.retryAt = now + verdict.retryAfterSeconds * 1000;
 			client.readyAt = client.retryAt;
@@ -82,5 +98,5 @@ export function simulate(options: SimulationOptions): SimulationResult {
 	// The floor: the first `limit` requests go at once (a fresh window, a full bucket), each
 	// further `limit` take a window.
 	const idealMs = ((requests * clients - limit) / limit) * windowMs;
-	return { elapsedMs, ratioToIdeal: Math.round((elapsedMs / idealMs) * 1000) / 1000, refused };
+	return { elapsedMs, ratioToIdeal: Math.round((elapsedMs / idealMs) * 1000) / 1000, refused, maxAttempts, perClient: state.map((c) => c.done) };
 }

@@ -111,11 +111,44 @@ describe('RateLimitPacer (plain object, injected clock)', () => {
 		expect(p.delayMs()).toBe(Math.ceil((first - 1 + windowMs) / 1000) * 1000 - now);
 	});
 
-	test('a window another consumer opened: waits for the reported reset', () => {
+	test('a window another consumer opened: ends one whole second after our first answer in it; after a 429 that refutes it, at the reported reset', () => {
 		const p = pacer();
 		answer(p, 5, 2, START + 800); // not Limit − 1: the window was open before this request
 		answer(p, 5, 0, START + 800);
+		// Reported reset 19:12:20.000 (1.563 s away, a whole second after the request's midpoint
+		// rounded down); the window began before our answer, so it ends by +1 s.
+		expect(p.delayMs()).toBe(1000);
+		now += 1000;
+		answer(p, 5, 0, START + 800, 429); // pretend the window was longer: the guess was early
 		expect(p.delayMs()).toBe(Math.ceil((START + 800) / 1000) * 1000 - now);
+	});
+
+	test('without X-RateLimit-Limit nobody can tell who opened a window: the reported reset', () => {
+		const p = pacer();
+		p.observe({ 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': String(Math.ceil((START + 800) / 1000)) }, now - 2);
+		p.observe({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil((START + 800) / 1000)) }, now - 2);
+		expect(p.delayMs()).toBe(Math.ceil((START + 800) / 1000) * 1000 - now);
+	});
+
+	test('two executions started together: the one that did not open the window comes back at its end too, with the opener', () => {
+		// Both send at START; A's request opens a 1 s window, B's lands just after it.
+		const a = pacer();
+		const b = pacer();
+		const resetAt = START + 1 + 1000; // reported 19:12:20.000
+		now = START + 3;
+		answer(a, 5, 4, resetAt, 200, 3);
+		answer(b, 5, 3, resetAt, 200, 3);
+		now += 3;
+		answer(a, 5, 2, resetAt, 200, 3); // fell by 2: B is spending too
+		answer(b, 5, 1, resetAt, 200, 3);
+		// A read 2, B read 1: A takes the window's last request, B leaves it (no race for it).
+		expect(a.delayMs()).toBe(0);
+		expect(b.delayMs()).toBeGreaterThan(0);
+		now += 3;
+		answer(a, 5, 0, resetAt, 200, 3);
+		// Both wait until one second after their first answer (+3 ms), not until the reported reset (+1.563 s).
+		expect(a.delayMs()).toBe(START + 3 + 1000 - now);
+		expect(b.delayMs()).toBe(START + 3 + 1000 - now);
 	});
 
 	test('another consumer on the key: the last request is left to it instead of raced for', () => {
@@ -205,14 +238,18 @@ describe('a campaign against the sandbox limiters on a simulated clock (same ste
 		}
 	});
 
-	test('two executions at 5/s: the request left to the other costs a fifth of each window; 429s stay few', () => {
-		for (const model of ['fixed-window', 'token-bucket'] as const) {
-			for (const startAt of phases) {
-				const result = simulate({ model, limit: 5, requests: 60, clients: 2, startAt });
-				expect(result.refused).toBeLessThanOrEqual(6);
-				expect(result.ratioToIdeal).toBeLessThanOrEqual(1.25);
-			}
+	test('two executions at 5/s on a fixed window: both come back at each window\'s start and split it: 0.955× the limit, no 429', () => {
+		for (const startAt of phases) {
+			const result = simulate({ model: 'fixed-window', limit: 5, requests: 60, clients: 2, startAt });
+			expect(result).toMatchObject({ refused: 0, maxAttempts: 1, ratioToIdeal: 1.047, perClient: [60, 60] });
 		}
+	});
+
+	test('two executions at 5/s on a token bucket: 0.88–0.96× the limit, at most 6 × 429, none retried more than once', () => {
+		const ratios = phases.map((startAt) => simulate({ model: 'token-bucket', limit: 5, requests: 60, clients: 2, startAt }));
+		expect(ratios.map((r) => r.ratioToIdeal)).toEqual([1.131, 1.037, 1.088]);
+		expect(ratios.map((r) => r.refused)).toEqual([0, 6, 0]);
+		expect(Math.max(...ratios.map((r) => r.maxAttempts))).toBeLessThanOrEqual(2);
 	});
 });
 
