@@ -61,16 +61,11 @@ export function readLimitHeaders(headers: unknown): LimitReading | null {
 	return { limit: Number.isFinite(limit) && limit > 0 ? limit : null, remaining, resetAt: reset * 1000 };
 }
 
-/** A wait that ends early, by rejecting, when `signal` aborts. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
 export interface PacerOptions {
 	/** Clock (epoch ms), for tests. */
 	now?: () => number;
 	/** What an earlier pacer of the same execution knew (`snapshot()`); ignored unless it is one. */
 	resume?: unknown;
-	/** How the requests of this pacer wait (paced and retry waits), for tests. */
-	sleep?: Sleep;
 }
 
 /** One observed response, with when it was sent and received. */
@@ -152,8 +147,6 @@ const MIN_REFILL_SPAN_MS = 250;
  */
 export class RateLimitPacer {
 	private readonly now: () => number;
-	/** Waits of the requests paced here; ends early, rejecting, when its signal aborts. */
-	readonly sleep: Sleep | undefined;
 	private last: Observation | null = null;
 	private model: 'window' | 'bucket' = 'window';
 	/**
@@ -193,7 +186,6 @@ export class RateLimitPacer {
 
 	constructor(options: PacerOptions = {}) {
 		this.now = options.now ?? Date.now;
-		this.sleep = options.sleep;
 		const state = asPacerState(options.resume);
 		if (state !== null) {
 			this.last = state.last;
