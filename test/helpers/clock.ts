@@ -44,6 +44,11 @@ export class FakeClock implements Clock {
 		return this.timers.size;
 	}
 
+	/** Timers armed so far, fired and cleared ones included: grows with every setTimeout. */
+	get armed(): number {
+		return this.seq;
+	}
+
 	/** Milliseconds until each armed timer fires, soonest first. */
 	get delays(): number[] {
 		return [...this.timers.values()].map((t) => t.at - this.time).sort((a, b) => a - b);

@@ -60,12 +60,19 @@ export async function clockDriver(sandbox: KallglotSandbox, clock: FakeClock, se
 	return {
 		gets,
 		/**
-		 * Fires the armed timer; the fake ms it moved the clock. Then waits for the next timer, or
-		 * for `settled` (a step after which the trigger arms none, e.g. the session ended).
+		 * Fires the armed timer; the fake ms it moved the clock. Then waits until the trigger has
+		 * armed a new timer (one armed before, such as the connect timeout of a call in flight,
+		 * does not count: the call has not answered yet), or for `settled` (a step after which the
+		 * trigger arms none, e.g. the session ended).
 		 */
 		async step(settled?: () => boolean): Promise<number> {
+			const before = clock.armed;
 			const moved = await clock.fireNext();
-			await waitFor(() => (clock.pending > 0 || settled?.() ? true : undefined), 10_000, 'the trigger to arm its next timer');
+			await waitFor(
+				() => ((clock.pending > 0 && clock.armed > before) || settled?.() ? true : undefined),
+				10_000,
+				'the trigger to arm its next timer',
+			);
 			collect();
 			return moved;
 		},
