@@ -174,6 +174,8 @@ describe('session end', () => {
 		);
 		await client.start();
 		sandbox.setStreamFaults(session.id, { dropAfterFrames: 1 });
+		// The clock sends no pings: one by hand, whose pong is the frame the drop waits for.
+		client.send('{"type":"ping"}');
 		await waitFor('backoff', () => client.state === 'backoff', 10000);
 		expect(clock.delays).toEqual([2000]);
 		sandbox.endSession(session.id, 'call_completed'); // no socket open: the client never sees the frame
@@ -205,6 +207,8 @@ describe('session end', () => {
 		);
 		await client.start();
 		sandbox.setStreamFaults(session.id, { dropAfterFrames: 1 });
+		// The clock sends no pings: one by hand, whose pong is the frame the drop waits for.
+		client.send('{"type":"ping"}');
 		await waitFor('backoff', () => client.state === 'backoff', 10000);
 		expect(clock.delays).toEqual([2000]);
 		sandbox.endSession(session.id);
