@@ -3,7 +3,7 @@ import { TriggerCloseError } from 'n8n-workflow';
 import type { KallglotSandbox } from '../../sandbox';
 import { activateTrigger, logLines, waitFor } from '../helpers/trigger';
 import { FakeClock } from '../helpers/clock';
-import { createSessionId, sandboxPerTest } from './helpers';
+import { clockDriver, createSessionId, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
 const track = sandboxPerTest((started) => (sandbox = started));
@@ -92,11 +92,18 @@ describe('the stream survives the network', () => {
 		expect(handshakes[0].token).not.toEqual(handshakes[1].token);
 	});
 
-	test('keepalive: a stream that stops answering pings is reconnected', async () => {
-		const t = await listen({ options: { pingIntervalSeconds: 1 } });
+	test('keepalive: a stream that stops answering pings is lost after exactly two silent ping intervals and reconnected (fake clock)', async () => {
+		const clock = new FakeClock();
+		const from = logLines.length;
+		const t = await listen({ options: { pingIntervalSeconds: 1 } }, 'trigger', clock);
 		const id = lastSession();
+		const accepted = () => sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 101).length;
 		sandbox.setStreamFaults(id, { ignorePings: true });
-		await waitFor(() => (sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 101).length >= 2 ? true : undefined), 6000, 'a second handshake');
+		const drive = await clockDriver(sandbox, clock, id);
+		while (accepted() < 2) await drive.step(() => accepted() >= 2);
+		const lost = logLines.slice(from).filter((l) => l.includes('connection lost'));
+		expect(lost).toHaveLength(1);
+		expect(lost[0]).toContain('no frame and no pong for 2000 ms (keepalive)');
 		sandbox.setStreamFaults(id, {});
 		await sandbox.play(id, { intervalMs: 5 });
 		await t.waitForItems(8);
