@@ -17,6 +17,8 @@ export interface RateLimitVerdict {
 export interface RateLimiter {
 	/** How a 429's Retry-After is written (RestApi reads it). */
 	readonly retryAfterFormat: 'seconds' | 'http-date';
+	/** The limiter's time (RateLimitOptions.now), ms since the epoch: a 429's HTTP-date counts from it. */
+	now(): number;
 	/** Counts one request for `key` and says whether it may proceed. */
 	consume(key: string, now?: number): RateLimitVerdict;
 	/** Current values without counting a request (for responses that never reached the limiter). */
@@ -38,11 +40,15 @@ export function createRateLimiter(options: RateLimitOptions | null): RateLimiter
 class UnlimitedRateLimiter implements RateLimiter {
 	readonly retryAfterFormat = 'seconds' as const;
 
-	consume(_key: string, now: number = Date.now()): RateLimitVerdict {
+	now(): number {
+		return Date.now();
+	}
+
+	consume(_key: string, now: number = this.now()): RateLimitVerdict {
 		return { allowed: true, limit: NOMINAL_LIMIT, remaining: NOMINAL_LIMIT, resetAt: unixSecondsUp(now + NOMINAL_WINDOW_MS), retryAfterSeconds: 0 };
 	}
 
-	peek(key: string, now: number = Date.now()): RateLimitVerdict {
+	peek(key: string, now: number = this.now()): RateLimitVerdict {
 		return this.consume(key, now);
 	}
 
@@ -58,7 +64,11 @@ export class FixedWindowRateLimiter implements RateLimiter {
 		return this.options.retryAfterFormat ?? 'seconds';
 	}
 
-	consume(key: string, now: number = Date.now()): RateLimitVerdict {
+	now(): number {
+		return this.options.now?.() ?? Date.now();
+	}
+
+	consume(key: string, now: number = this.now()): RateLimitVerdict {
 		const { limit, windowMs, retryAfterSeconds } = this.options;
 		let window = this.windows.get(key);
 		if (window === undefined || now >= window.startedAt + windowMs) {
@@ -76,7 +86,7 @@ export class FixedWindowRateLimiter implements RateLimiter {
 		};
 	}
 
-	peek(key: string, now: number = Date.now()): RateLimitVerdict {
+	peek(key: string, now: number = this.now()): RateLimitVerdict {
 		const window = this.windows.get(key);
 		const { limit, windowMs } = this.options;
 		if (window === undefined || now >= window.startedAt + windowMs) {
@@ -106,6 +116,10 @@ export class TokenBucketRateLimiter implements RateLimiter {
 		return this.options.retryAfterFormat ?? 'seconds';
 	}
 
+	now(): number {
+		return this.options.now?.() ?? Date.now();
+	}
+
 	/** Tokens per ms. */
 	private get rate(): number {
 		return this.options.limit / this.options.windowMs;
@@ -130,14 +144,14 @@ export class TokenBucketRateLimiter implements RateLimiter {
 		};
 	}
 
-	consume(key: string, now: number = Date.now()): RateLimitVerdict {
+	consume(key: string, now: number = this.now()): RateLimitVerdict {
 		const bucket = this.refilled(key, now);
 		const allowed = bucket.tokens >= 1;
 		if (allowed) bucket.tokens -= 1;
 		return this.verdict(bucket.tokens, allowed, now);
 	}
 
-	peek(key: string, now: number = Date.now()): RateLimitVerdict {
+	peek(key: string, now: number = this.now()): RateLimitVerdict {
 		const bucket = this.buckets.get(key);
 		const tokens = bucket === undefined ? this.options.limit : Math.min(this.options.limit, bucket.tokens + (now - bucket.at) * this.rate);
 		return this.verdict(tokens, tokens >= 1, now);

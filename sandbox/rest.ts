@@ -173,7 +173,7 @@ export class RestApi {
 			if (this.gates.limiter.retryAfterFormat === 'http-date') {
 				const error = new ApiError(429, 'rate_limit_exceeded', `Too many requests; retry after ${wait} s.`);
 				const result = this.errorResult(error, requestId);
-				reply({ ...result, headers: { ...result.headers, 'Retry-After': new Date(Date.now() + wait * 1000).toUTCString() } });
+				reply({ ...result, headers: { ...result.headers, 'Retry-After': new Date(this.gates.limiter.now() + wait * 1000).toUTCString() } });
 				return;
 			}
 			replyError(new ApiError(429, 'rate_limit_exceeded', `Too many requests; retry after ${wait} s.`, undefined, wait));

@@ -37,6 +37,11 @@ export interface RateLimitOptions {
 	 * RFC 9110 HTTP-date (e.g. "Tue, 01 Dec 2026 19:12:21 GMT") and no retry_after in the envelope.
 	 */
 	retryAfterFormat?: 'seconds' | 'http-date';
+	/**
+	 * The limiter's clock, ms since the epoch; default Date.now. Tests pass a fake clock's `now`
+	 * so that windows, X-RateLimit-Reset and Retry-After follow the time they move.
+	 */
+	now?: () => number;
 }
 
 export interface ApiKeyProfile {

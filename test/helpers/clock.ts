@@ -8,6 +8,8 @@ import type { Clock, TimerHandle } from '../../nodes/shared/clock';
 
 interface FakeTimer {
 	at: number;
+	/** The delay it was armed with. */
+	ms: number;
 	seq: number;
 	callback: () => void;
 }
@@ -31,7 +33,8 @@ export class FakeClock implements Clock {
 
 	setTimeout(callback: () => void, ms: number): TimerHandle {
 		const id = ++this.seq;
-		this.timers.set(id, { at: this.time + Math.max(0, Number.isFinite(ms) ? ms : 0), seq: id, callback });
+		const delay = Math.max(0, Number.isFinite(ms) ? ms : 0);
+		this.timers.set(id, { at: this.time + delay, ms: delay, seq: id, callback });
 		return id as unknown as TimerHandle;
 	}
 
@@ -42,6 +45,16 @@ export class FakeClock implements Clock {
 	/** Timers armed and not yet fired. */
 	get pending(): number {
 		return this.timers.size;
+	}
+
+	/** Timers armed so far, fired and cleared ones included: grows with every setTimeout. */
+	get armed(): number {
+		return this.seq;
+	}
+
+	/** The delays, as armed, of the timers still pending among those armed after the first `count` (see `armed`). */
+	pendingArmedAfter(count: number): number[] {
+		return [...this.timers.values()].filter((t) => t.seq > count).map((t) => t.ms);
 	}
 
 	/** Milliseconds until each armed timer fires, soonest first. */

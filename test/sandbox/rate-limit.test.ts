@@ -1,4 +1,4 @@
-/** The sandbox's two rate-limit models, step by step on given times (no clock, no sockets). */
+/** The sandbox's two rate-limit models, step by step on given times or an injected clock (no sockets). */
 import { createRateLimiter } from '../../sandbox/rate-limit';
 
 const T0 = 1_796_000_000_400; // 0.4 s into a second
@@ -32,5 +32,19 @@ describe('token bucket (limit tokens, refilled at limit per window)', () => {
 		expect(limiter.consume('k', T0 + 400)).toMatchObject({ allowed: true, remaining: 0 });
 		// 1 s idle: full again, never more than the limit.
 		expect(limiter.consume('k', T0 + 5000)).toMatchObject({ allowed: true, remaining: 4 });
+	});
+});
+
+describe('the limiter’s clock (RateLimitOptions.now)', () => {
+	test.each(['fixed-window', 'token-bucket'] as const)('%s: without a time, consume and peek read the injected now, never Date.now', (model) => {
+		let now = T0;
+		const limiter = createRateLimiter({ limit: 1, windowMs: 1000, model, now: () => now });
+		expect(limiter.now()).toBe(T0);
+		expect(limiter.consume('k')).toMatchObject({ allowed: true, remaining: 0, resetAt: 1_796_000_002 });
+		now = T0 + 999;
+		expect(limiter.consume('k')).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
+		now = T0 + 1000;
+		expect(limiter.peek('k')).toMatchObject({ allowed: true });
+		expect(limiter.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
 	});
 });

@@ -319,12 +319,15 @@ describe('rate limiting', () => {
 		expect(Number(limited.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
 	});
 
-	it('uses a fixed Retry-After when configured and opens a new window after windowMs', async () => {
-		sb = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 150, retryAfterSeconds: 7 } });
+	it('uses a fixed Retry-After when configured and opens a new window exactly windowMs later (on the injected clock)', async () => {
+		let now = Date.now();
+		sb = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 150, retryAfterSeconds: 7, now: () => now } });
 		await api(sb, 'GET', '/agents');
 		const limited = await api(sb, 'GET', '/agents');
 		expect(limited.headers.get('retry-after')).toBe('7');
-		await new Promise((resolve) => setTimeout(resolve, 200));
+		now += 149;
+		expect((await api(sb, 'GET', '/agents')).status).toBe(429);
+		now += 1;
 		expect((await api(sb, 'GET', '/agents')).status).toBe(200);
 	});
 });

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { BILINGUAL_CALL, expectedCallFrames, type KallglotSandbox } from '../../sandbox';
 import { StreamClientError } from '../../nodes/shared/stream/errors';
 import type { StreamEvent } from '../../nodes/shared/wire';
+import { FakeClock } from '../helpers/clock';
 import {
 	ResolveError,
 	api,
@@ -186,19 +187,34 @@ describe('start() failures (no retry)', () => {
 		expect(handshakesOf(sandbox, session.id).map((h) => h.status)).toEqual([503]);
 	});
 
-	it('no session.ready and no pong in time → timeout, and the socket is closed', async () => {
+	it('no session.ready and no pong in time → timeout exactly connectTimeoutMs after the connection began (fake clock), and the socket is closed', async () => {
 		const session = await createSession(sandbox);
 		sandbox.setStreamFaults(session.id, { silent: true });
-		const started = Date.now();
-		// Generous: the limit covers the token request and the handshake too, which a loaded CI
-		// machine can slow down; the point is that a silent server ends in a timeout.
-		const { error, client } = await failingStart(restResolver(sandbox, session.id), { connectTimeoutMs: 1500 });
+		const clock = new FakeClock();
+		const rec = recorder();
+		const client = track(recordingClient(rec, { resolveEndpoint: restResolver(sandbox, session.id), connectTimeoutMs: 1500, clock }));
+		let failed: StreamClientError | undefined;
+		const failing = rejection(client.start()).then((error) => (failed = error));
+		await waitFor('the handshake', () => handshakesOf(sandbox, session.id).length === 1);
+		// The one timer: the handshake and session.ready must come within connectTimeoutMs.
+		expect(client.diagnostics().timers).toEqual(['connect']);
+		expect(clock.delays).toEqual([1500]);
+		await clock.advance(1499);
+		expect(failed).toBeUndefined();
+		await clock.advance(1);
+		const error = await failing;
 		expect(error.kind).toBe('timeout');
-		expect(Date.now() - started).toBeGreaterThanOrEqual(1490);
 		expect(handshakesOf(sandbox, session.id).map((h) => h.status)).toEqual([101]);
 		await waitFor('server side closed', () => sandbox.openStreamCount(session.id) === 0);
 		expect(client.diagnostics()).toEqual({ timers: [], socketListeners: null, retiringSockets: 0 });
+		// No retry: start() has none, and no timer is left to make one.
+		expect(clock.pending).toBe(0);
+		expect(rec.gaveUp).toEqual([]);
+		expect(rec.ended).toEqual([]);
+		expect(rec.reconnected).toEqual([]);
+		expectNoSecrets([error.message, error.stack ?? '', ...rec.logs.map((l) => l.msg)], secretsOf(sandbox));
 	});
+
 
 	it('nothing listening → network', async () => {
 		const port = await new Promise<number>((resolve) => {

@@ -19,6 +19,7 @@ import {
 	sleep,
 	waitFor,
 } from './helpers';
+import { FakeClock } from '../helpers/clock';
 
 let sandbox: KallglotSandbox;
 const track = sandboxPerFile((started) => (sandbox = started));
@@ -158,45 +159,65 @@ describe('session end', () => {
 		expect(client.send(JSON.stringify({ type: 'ping' }))).toBe(false);
 	});
 
-	it('stops when resolveEndpoint says ended while reconnecting', async () => {
+	it('stops when resolveEndpoint says ended while reconnecting (fake clock: asked exactly at the end of its 2 s backoff)', async () => {
 		const session = await createSession(sandbox);
 		const rec = recorder();
+		const clock = new FakeClock();
+		const calls: number[] = [];
 		const client = track(
 			recordingClient(rec, {
-				resolveEndpoint: restResolver(sandbox, session.id),
-				// A fixed 2 s backoff (no quick first retry): the session is ended while the client
-				// waits, however slow the machine is.
+				clock,
+				resolveEndpoint: restResolver(sandbox, session.id, calls),
+				// A fixed 2 s backoff (no quick first retry); the time moves only when the test moves it.
 				reconnect: { initialDelayMs: 2000, maxDelayMs: 2000, jitter: 0, firstDelayMs: undefined },
 			}),
 		);
 		await client.start();
 		sandbox.setStreamFaults(session.id, { dropAfterFrames: 1 });
+		// The clock sends no pings: one by hand, whose pong is the frame the drop waits for.
+		client.send('{"type":"ping"}');
 		await waitFor('backoff', () => client.state === 'backoff', 10000);
+		expect(clock.delays).toEqual([2000]);
 		sandbox.endSession(session.id, 'call_completed'); // no socket open: the client never sees the frame
+		await clock.advance(1999);
+		expect(calls).toEqual([0]);
+		await clock.advance(1);
 		await waitFor('onEnded', () => rec.ended.length > 0, 15000);
-		await sleep(150);
+		expect(calls).toEqual([0, 1]);
+		// Nothing armed is left to bring a retry or a second onEnded.
+		expect(client.diagnostics().timers).toEqual([]);
+		await clock.advance(60_000);
 		expect(rec.ended).toEqual([null]);
 		expect(client.state).toBe('ended');
 		expect(handshakesOf(sandbox, session.id)).toHaveLength(1);
 		expect(rec.gaveUp).toEqual([]);
 	});
 
-	it('stops on a 410 handshake while reconnecting (stale endpoint)', async () => {
+	it('stops on a 410 handshake while reconnecting (stale endpoint; fake clock: the retry exactly at the end of its 2 s backoff)', async () => {
 		const session = await createSession(sandbox);
 		const rec = recorder();
+		const clock = new FakeClock();
 		const stale: EndpointResult = { kind: 'live', endpoint: { url: session.stream!.url, token: session.stream!.token } };
 		const client = track(
 			recordingClient(rec, {
+				clock,
 				resolveEndpoint: async () => stale,
 				reconnect: { initialDelayMs: 2000, maxDelayMs: 2000, jitter: 0, firstDelayMs: undefined },
 			}),
 		);
 		await client.start();
 		sandbox.setStreamFaults(session.id, { dropAfterFrames: 1 });
+		// The clock sends no pings: one by hand, whose pong is the frame the drop waits for.
+		client.send('{"type":"ping"}');
 		await waitFor('backoff', () => client.state === 'backoff', 10000);
+		expect(clock.delays).toEqual([2000]);
 		sandbox.endSession(session.id);
+		await clock.advance(1999);
+		expect(handshakesOf(sandbox, session.id)).toHaveLength(1);
+		await clock.advance(1);
 		await waitFor('onEnded', () => rec.ended.length > 0, 15000);
-		await sleep(150);
+		expect(client.diagnostics().timers).toEqual([]);
+		await clock.advance(60_000);
 		expect(rec.ended).toEqual([null]);
 		expect(handshakesOf(sandbox, session.id).map((h) => h.status)).toEqual([101, 410]);
 	});

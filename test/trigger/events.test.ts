@@ -1,5 +1,7 @@
 import { BILINGUAL_CALL, type KallglotSandbox } from '../../sandbox';
-import { activateTrigger, logLines } from '../helpers/trigger';
+import type { IDataObject } from 'n8n-workflow';
+
+import { activateTrigger, logLines, waitFor, type ActiveTrigger } from '../helpers/trigger';
 import { sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
@@ -12,6 +14,24 @@ async function listen(parameters: Record<string, unknown>) {
 }
 
 const finals = BILINGUAL_CALL.map((u, index) => ({ ...u, sequence: index + 1 }));
+
+const SENTINEL_SEQUENCE = 900;
+/**
+ * Sends one more final (`frame`, which must pass the trigger's filters) after everything else and
+ * waits for its item; the items before it. Executions run in order, so by then every earlier frame
+ * has been emitted or left out: a condition, not a wait of some milliseconds.
+ */
+async function itemsBeforeSentinel(t: ActiveTrigger, frame: Record<string, unknown>): Promise<IDataObject[]> {
+	sandbox.sendFrame(onlySession(), { type: 'transcript.final', text: 'sentinel', sequence: SENTINEL_SEQUENCE, ...frame });
+	return await waitFor(
+		() => {
+			const at = t.items.findIndex((i) => i.sequence === SENTINEL_SEQUENCE);
+			return at === -1 ? undefined : t.items.slice(0, at);
+		},
+		10_000,
+		'the sentinel final',
+	);
+}
 
 describe('Kallglot Trigger items', () => {
 	test('default: one execution per final transcript, in order, with translations, then the end', async () => {
@@ -51,12 +71,11 @@ describe('Kallglot Trigger items', () => {
 	test('partials come before their final, marked isFinal false', async () => {
 		const t = await listen({ events: ['partials', 'finals'] });
 		await sandbox.play(onlySession(), { intervalMs: 5 });
-		await t.waitForItems(finals.length + 1);
-		await new Promise((r) => setTimeout(r, 50));
-		const firstFinal = t.items.findIndex((i) => i.isFinal === true);
+		const items = await itemsBeforeSentinel(t, { speaker: 'agent', language: 'en' });
+		const firstFinal = items.findIndex((i) => i.isFinal === true);
 		expect(firstFinal).toBeGreaterThan(0);
-		expect(t.items.slice(0, firstFinal).every((i) => i.event === 'transcript.partial' && i.isFinal === false && i.sequence === 1)).toBe(true);
-		expect(t.items.filter((i) => i.isFinal === true)).toHaveLength(finals.length);
+		expect(items.slice(0, firstFinal).every((i) => i.event === 'transcript.partial' && i.isFinal === false && i.sequence === 1)).toBe(true);
+		expect(items.filter((i) => i.isFinal === true)).toHaveLength(finals.length);
 	});
 
 	test('Translations only: finals without a translation are left out', async () => {
@@ -64,25 +83,22 @@ describe('Kallglot Trigger items', () => {
 		const id = onlySession();
 		sandbox.sendFrame(id, { type: 'transcript.final', speaker: 'agent', language: 'en', text: 'untranslated', sequence: 100 });
 		sandbox.sendFrame(id, { type: 'transcript.final', speaker: 'agent', language: 'en', text: 'translated', sequence: 101, translation: { language: 'es', text: 'traducido' } });
-		const items = await t.waitForItems(1);
-		await new Promise((r) => setTimeout(r, 100));
+		const items = await itemsBeforeSentinel(t, { speaker: 'agent', language: 'en', translation: { language: 'es', text: 'centinela' } });
 		expect(items.map((i) => i.text)).toEqual(['translated']);
 	});
 
 	test('speaker and language filters', async () => {
 		const t = await listen({ filters: { speakers: ['customer'] } });
 		await sandbox.play(onlySession(), { intervalMs: 5 });
-		await t.waitForItems(4);
-		await new Promise((r) => setTimeout(r, 100));
-		expect(t.items.map((i) => i.speaker)).toEqual(['customer', 'customer', 'customer', 'customer']);
+		const customers = await itemsBeforeSentinel(t, { speaker: 'customer', language: 'es' });
+		expect(customers.map((i) => i.speaker)).toEqual(['customer', 'customer', 'customer', 'customer']);
 		await t.close();
 
 		sandbox.clearRequests();
 		const u = await listen({ filters: { languages: 'EN' } });
 		await sandbox.play(onlySession(), { intervalMs: 5 });
-		await u.waitForItems(4);
-		await new Promise((r) => setTimeout(r, 100));
-		expect(u.items.map((i) => i.language)).toEqual(['en', 'en', 'en', 'en']);
+		const english = await itemsBeforeSentinel(u, { speaker: 'agent', language: 'en' });
+		expect(english.map((i) => i.language)).toEqual(['en', 'en', 'en', 'en']);
 	});
 
 	test('one item per session: the whole bilingual transcript when it ends, one execution', async () => {

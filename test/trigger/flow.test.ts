@@ -65,9 +65,11 @@ describe('a bounded queue: a backlog is coalesced into batch items, nothing drop
 	test('1,000 finals while an execution is stuck: a few batch executions, every final once and in order, counted on the ended item', async () => {
 		const id = await createSession();
 		const t = await listen(id, { options: { maxQueuedItems: 10 } }, { autoFinish: false });
+		const from = logLines.length;
 		await sandbox.sendFinals(id, { count: 1000, endWhenDone: true });
 		await waitFor(() => (t.emits === 1 ? true : undefined), 10_000, 'the first execution');
-		await sleep(300); // every frame is in
+		// Every frame is in: the client logs the end once it has handed everything before it to the queue.
+		await waitFor(() => (logLines.slice(from).some((l) => l.includes('session ended')) ? true : undefined), 10_000, 'the end');
 		const finishAll = setInterval(() => t.finish(), 5);
 		try {
 			await waitFor(() => (t.executions.at(-1)?.event === 'session.ended' ? true : undefined), 20_000, 'the ended item');

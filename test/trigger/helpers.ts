@@ -33,6 +33,9 @@ export async function createSessionId(sandbox: KallglotSandbox): Promise<string>
 	return (await createSession(sandbox)).id;
 }
 
+/** The stream client's connect timeout, which the trigger keeps: armed while a call or a handshake is in flight. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** One GET of the session as the trigger's clock saw it. */
 export interface TimedGet {
 	/** Fake ms since the driver started. */
@@ -60,12 +63,19 @@ export async function clockDriver(sandbox: KallglotSandbox, clock: FakeClock, se
 	return {
 		gets,
 		/**
-		 * Fires the armed timer; the fake ms it moved the clock. Then waits for the next timer, or
-		 * for `settled` (a step after which the trigger arms none, e.g. the session ended).
+		 * Fires the armed timer; the fake ms it moved the clock. Then waits until the trigger is
+		 * parked on a timer armed in this step other than the connect timeout (that one only says a
+		 * call or a handshake is in flight), or for `settled` (a step after which the trigger arms
+		 * none, e.g. the session ended).
 		 */
 		async step(settled?: () => boolean): Promise<number> {
+			const before = clock.armed;
 			const moved = await clock.fireNext();
-			await waitFor(() => (clock.pending > 0 || settled?.() ? true : undefined), 10_000, 'the trigger to arm its next timer');
+			await waitFor(
+				() => (clock.pendingArmedAfter(before).some((ms) => ms !== CONNECT_TIMEOUT_MS) || settled?.() ? true : undefined),
+				10_000,
+				'the trigger to arm its next timer',
+			);
 			collect();
 			return moved;
 		},

@@ -3,7 +3,7 @@ import { TriggerCloseError } from 'n8n-workflow';
 import type { KallglotSandbox } from '../../sandbox';
 import { activateTrigger, logLines, waitFor } from '../helpers/trigger';
 import { FakeClock } from '../helpers/clock';
-import { createSessionId, sandboxPerTest } from './helpers';
+import { clockDriver, createSessionId, sandboxPerTest } from './helpers';
 
 let sandbox: KallglotSandbox;
 const track = sandboxPerTest((started) => (sandbox = started));
@@ -92,22 +92,31 @@ describe('the stream survives the network', () => {
 		expect(handshakes[0].token).not.toEqual(handshakes[1].token);
 	});
 
-	test('keepalive: a stream that stops answering pings is reconnected', async () => {
-		const t = await listen({ options: { pingIntervalSeconds: 1 } });
+	test('keepalive: a stream that stops answering pings is lost after exactly two silent ping intervals and reconnected (fake clock)', async () => {
+		const clock = new FakeClock();
+		const from = logLines.length;
+		const t = await listen({ options: { pingIntervalSeconds: 1 } }, 'trigger', clock);
 		const id = lastSession();
+		const accepted = () => sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 101).length;
 		sandbox.setStreamFaults(id, { ignorePings: true });
-		await waitFor(() => (sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 101).length >= 2 ? true : undefined), 6000, 'a second handshake');
+		const drive = await clockDriver(sandbox, clock, id);
+		while (accepted() < 2) await drive.step(() => accepted() >= 2);
+		const lost = logLines.slice(from).filter((l) => l.includes('connection lost'));
+		expect(lost).toHaveLength(1);
+		expect(lost[0]).toContain('no frame and no pong for 2000 ms (keepalive)');
 		sandbox.setStreamFaults(id, {});
 		await sandbox.play(id, { intervalMs: 5 });
 		await t.waitForItems(8);
 	});
 
-	test('a session that ended stops the loop: no retry, no error', async () => {
-		const t = await listen({});
+	test('a session that ended stops the loop: no retry, no error (fake clock: no timer left, a minute later still nothing)', async () => {
+		const clock = new FakeClock();
+		const t = await listen({}, 'trigger', clock);
 		const id = lastSession();
 		sandbox.endSession(id, 'hangup');
 		await t.waitForItems(1);
-		await sleep(1500);
+		await waitFor(() => (clock.pending === 0 ? true : undefined), 10_000, 'every timer cleared');
+		await clock.advance(60_000);
 		expect(t.items).toEqual([expect.objectContaining({ event: 'session.ended', reason: 'hangup' })]);
 		expect(sandbox.handshakes.filter((h) => h.sessionId === id)).toHaveLength(1);
 		expect(t.errors).toHaveLength(0);
@@ -150,15 +159,27 @@ describe('the stream survives the network', () => {
 		expect(t.errors).toHaveLength(0);
 	});
 
-	test('retry budget spent: the trigger reports through emitError, once', async () => {
-		const t = await listen({ options: { maxReconnectAttempts: 2, maxReconnectDelaySeconds: 1 } });
+	test('retry budget spent: its 2 attempts each at its announced wait, then the trigger reports through emitError, once (fake clock)', async () => {
+		const clock = new FakeClock();
+		const from = logLines.length;
+		const t = await listen({ options: { maxReconnectAttempts: 2, maxReconnectDelaySeconds: 1 } }, 'trigger', clock);
 		const id = lastSession();
 		sandbox.setStreamFaults(id, { dropAfterFrames: 3, refuseHandshakes: { count: 100, status: 503 } });
 		void sandbox.play(id, { intervalMs: 5, waitForListener: false });
-		const error = await t.waitForError(15_000);
+		for (const attempt of [1, 2]) {
+			const pattern = new RegExp(`reconnect attempt ${attempt} of 2 in (\\d+) ms`);
+			const wait = Number(await waitFor(() => logLines.slice(from).map((l) => pattern.exec(l)?.[1]).find((v) => v !== undefined), 10_000, `attempt ${attempt}`));
+			expect(wait).toBeLessThanOrEqual(1000); // maxReconnectDelaySeconds
+			const refused = sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 503).length;
+			await clock.advance(wait);
+			await waitFor(() => (sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 503).length > refused ? true : undefined), 10_000, `attempt ${attempt}'s handshake`);
+		}
+		const error = await t.waitForError();
 		expect(error.message).toMatch(new RegExp(`Lost the stream of session ${id} and could not reconnect`));
-		await sleep(1500);
+		await waitFor(() => (clock.pending === 0 ? true : undefined), 10_000, 'every timer cleared');
+		await clock.advance(60_000);
 		expect(t.errors).toHaveLength(1);
+		expect(sandbox.handshakes.filter((h) => h.sessionId === id && h.status === 503)).toHaveLength(2);
 	});
 });
 
@@ -196,18 +217,21 @@ describe('manual test and close', () => {
 		await waitFor(() => (timers() <= timersBefore ? true : undefined), 8000, 'process timers back to the baseline');
 	});
 
-	test('deactivate during backoff: no reconnect afterwards', async () => {
-		const t = await listen({});
+	test('deactivate during backoff: no reconnect afterwards (fake clock: the backoff timer goes with the close)', async () => {
+		const clock = new FakeClock();
+		const from = logLines.length;
+		const t = await listen({}, 'trigger', clock);
 		const id = lastSession();
-		// Reconnects are refused, so the trigger stays in backoff (a quick successful reconnect
-		// would make the moment without a stream too short to observe on a loaded machine).
-		sandbox.setStreamFaults(id, { dropAfterFrames: 2, refuseHandshakes: { count: 1000, status: 503 } });
+		sandbox.setStreamFaults(id, { dropAfterFrames: 2 });
 		void sandbox.play(id, { intervalMs: 5, waitForListener: false });
-		await waitFor(() => (sandbox.openStreamCount(id) === 0 ? true : undefined), 10000, 'the drop');
+		// The time does not move: the trigger stays in its backoff until the close.
+		await waitFor(() => (logLines.slice(from).some((l) => /reconnect attempt 1 of \d+ in \d+ ms/.test(l)) ? true : undefined), 10_000, 'the backoff');
 		await t.close();
 		const handshakes = sandbox.handshakes.length;
-		await sleep(2500);
+		expect(clock.pending).toBe(0);
+		await clock.advance(60_000);
 		expect(sandbox.handshakes.length).toBe(handshakes);
+		expect(sandbox.handshakes.filter((h) => h.sessionId === id)).toHaveLength(1);
 		expect(sandbox.openStreamCount()).toBe(0);
 	});
 

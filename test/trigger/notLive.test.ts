@@ -68,43 +68,91 @@ describe('an existing session whose call has not started (the trigger on a fake 
 	});
 });
 
-describe('the stream closes without session.ended', () => {
+/**
+ * The wait the client announced before its first reconnect attempt ("reconnect attempt 1 of N in
+ * X ms"), once logged after `from`, and checked to be the soonest timer armed on `clock`.
+ */
+async function firstReconnectWait(clock: FakeClock, from: number): Promise<number> {
+	const wait = await waitFor(
+		() => logLines.slice(from).map((l) => /reconnect attempt 1 of \d+ in (\d+) ms/.exec(l)?.[1]).find((v) => v !== undefined),
+		10_000,
+		'the reconnect to be scheduled',
+	);
+	expect(clock.delays[0]).toBe(Number(wait));
+	return Number(wait);
+}
+
+/**
+ * Moves `clock` to the reconnect `wait` ms ahead: first to 1 ms short of it, where `before` checks
+ * that nothing happened yet (unless the wait is 0), then onto it, firing the reconnect.
+ */
+async function advanceToReconnect(clock: FakeClock, wait: number, before: () => void): Promise<void> {
+	if (wait > 0) {
+		await clock.advance(wait - 1);
+		before();
+	}
+	await clock.advance(Math.min(wait, 1));
+}
+
+/** The GETs of session `id` the sandbox has seen. */
+const sessionGets = (id: string) => sandbox.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
+
+describe('the stream closes without session.ended (the trigger on a fake clock: the reconnect comes exactly after its announced wait)', () => {
 	test('the ended item carries the reason the session reports', async () => {
 		const id = await createSessionDirectly();
 		sandbox.startCall(id);
-		const t = await listenTo(id);
+		const clock = new FakeClock();
+		const t = await listenTo(id, clock);
 		await sandbox.play(id, { intervalMs: 5 });
 		await t.waitForItems(BILINGUAL_CALL.length);
+		const from = logLines.length;
+		const gets = sessionGets(id).length;
 		sandbox.endSession(id, 'hangup', { announce: false });
+		const wait = await firstReconnectWait(clock, from);
+		// Nothing asked before the wait is over.
+		await advanceToReconnect(clock, wait, () => expect(sessionGets(id)).toHaveLength(gets));
 		const items = await t.waitForItems(BILINGUAL_CALL.length + 1);
+		expect(sessionGets(id)).toHaveLength(gets + 1);
 		expect(items.at(-1)).toMatchObject({ event: 'session.ended', reason: 'hangup' });
 		expect(items.filter((i) => i.event === 'session.ended')).toHaveLength(1);
+		expect(t.errors).toHaveLength(0);
 	});
 
 	test('…or "stream_closed" when Kallglot reports none (the session is gone: 404)', async () => {
 		const id = await createSessionDirectly();
 		sandbox.startCall(id);
-		const t = await listenTo(id);
+		const clock = new FakeClock();
+		const t = await listenTo(id, clock);
+		const from = logLines.length;
 		// Kallglot forgets the session and the stream drops: the reconnect's GET answers 404.
 		sandbox.sessions.delete(id);
 		for (const ws of serverSockets(sandbox, id)) ws.terminate();
-		const [ended] = await t.waitForItems(1, 20_000);
+		const wait = await firstReconnectWait(clock, from);
+		await advanceToReconnect(clock, wait, () => expect(t.items).toHaveLength(0));
+		const [ended] = await t.waitForItems(1);
 		expect(ended).toMatchObject({ event: 'session.ended', reason: STREAM_CLOSED_REASON });
+		expect(sessionGets(id).at(-1)?.status).toBe(404);
 		expect(t.errors).toHaveLength(0);
 	});
 });
 
-describe('a drop while GET shows no stream', () => {
-	test('reconnects with the kept token while it is unexpired', async () => {
+describe('a drop while GET shows no stream (the trigger on a fake clock)', () => {
+	test('reconnects with the kept token while it is unexpired, exactly after the announced wait', async () => {
 		const id = await createSessionDirectly();
 		sandbox.startCall(id);
-		const t = await listenTo(id);
+		const clock = new FakeClock();
+		const t = await listenTo(id, clock);
 		expect(accepted(id)).toHaveLength(1);
+		const from = logLines.length;
 		// The session stops showing `stream` (not active right now), then the stream drops.
 		sandbox.sessions.get(id)!.status = 'created';
 		sandbox.setStreamFaults(id, { dropAfterFrames: 2 });
-		await sandbox.play(id, { intervalMs: 5 });
+		// The call goes on while the trigger is away: it ends once the reconnected stream has had it.
+		const playing = sandbox.play(id, { intervalMs: 5 });
+		const wait = await firstReconnectWait(clock, from);
+		await advanceToReconnect(clock, wait, () => expect(accepted(id)).toHaveLength(1));
 		await waitFor(() => (accepted(id).length === 2 ? true : undefined), 10_000, 'a reconnect');
+		await playing;
 		expect(accepted(id)[1].token).toBe(accepted(id)[0].token);
 		await t.waitForItems(BILINGUAL_CALL.length);
 		expect(t.errors).toHaveLength(0);

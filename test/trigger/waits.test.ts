@@ -19,8 +19,6 @@ import { FakeClock } from '../helpers/clock';
 import { announcedWaits, clockDriver, expectedGetTimes } from './helpers';
 
 const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
-/** Timers may fire a millisecond before Date.now() says they are due. */
-const EARLY_MS = 5;
 
 let sandbox: KallglotSandbox | undefined;
 const triggers: ActiveTrigger[] = [];
@@ -256,8 +254,7 @@ describe('a session that is not live yet is polled every 1 s, doubling to 15 s',
 	});
 });
 
-describe('polls pace on the rate-limit headers (real TriggerContext, sandbox with a fixed-window limit per key)', () => {
-	const gets = (id: string) => sandbox!.requests.filter((r) => r.method === 'GET' && r.path === `/v1/sessions/${id}`);
+describe('polls pace on the rate-limit headers (real TriggerContext, sandbox with a fixed-window limit per key; the trigger and the limiter on one fake clock)', () => {
 	const streamOpened = (id: string) => (sandbox!.handshakes.some((h) => h.sessionId === id && h.status === 101) ? true : undefined);
 	/** What the connect attempts logged that would mean a failed one. */
 	const failures = (lines: string[]) => lines.filter((l) => /failed|timed? ?out|took longer/i.test(l));
@@ -274,24 +271,39 @@ describe('polls pace on the rate-limit headers (real TriggerContext, sandbox wit
 		return { id, remaining, resetAt: Number(response.headers.get('x-ratelimit-reset')) * 1000 };
 	}
 
-	test('1 request per 5 s: after each answer with X-RateLimit-Remaining 0, nothing is sent before its window ends; no 429, no failed attempt; the stream opens once the call starts', async () => {
+	test('1 request per 5 s: after each answer with X-RateLimit-Remaining 0, the next GET goes out exactly at its window’s end, not before; no 429, no failed attempt; the stream opens once the call starts', async () => {
 		const WINDOW_MS = 5000;
-		sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true, rateLimit: { limit: 1, windowMs: WINDOW_MS } });
+		const clock = new FakeClock();
+		sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true, rateLimit: { limit: 1, windowMs: WINDOW_MS, now: () => clock.now() } });
 		const sb = sandbox;
 		const created = await createLimited(sb);
-		// The sandbox reports the window used up, with its reset a few seconds ahead.
+		// The sandbox reports the window used up, its reset the window's end rounded up to a second.
 		expect(created.remaining).toBe(0);
-		expect(created.resetAt - Date.now()).toBeGreaterThan(2000);
-		// A known state: the trigger starts in a window of its own (the create used this one up).
-		await waitFor(() => (Date.now() >= created.resetAt ? true : undefined), 2 * WINDOW_MS, 'the create’s window to reset');
+		expect(created.resetAt - clock.now()).toBeGreaterThanOrEqual(WINDOW_MS);
+		expect(created.resetAt - clock.now()).toBeLessThan(WINDOW_MS + 1000);
+		// A known state: the trigger starts at a whole second, in a window of its own (the create used this one up).
+		await clock.advance(created.resetAt - clock.now());
 		sb.clearRequests();
 		const logsBefore = logLines.length;
 
-		const t = await listen(sb, created.id);
-		// With a limit of 1, every answer says Remaining 0: each next GET has to wait for the reset.
-		await waitFor(() => (gets(created.id).length >= 3 ? true : undefined), 40_000, 'three GETs');
+		const t = await listen(sb, created.id, { clock });
+		const drive = await clockDriver(sb, clock, created.id);
+		// With a limit of 1, every answer says Remaining 0: each next GET waits for the window to end.
+		// The polls (1 s, 2 s, 4 s … ±20 %) come before the first two windows end, so those GETs go out
+		// exactly at the end (arrival + window: the pacer learns the window's length from its own
+		// request, and this one ends on a whole second, where X-RateLimit-Reset says).
+		while (drive.gets.length < 3) await drive.step();
+		expect(drive.gets).toEqual([
+			{ at: 0, status: 200 },
+			{ at: WINDOW_MS, status: 200 },
+			{ at: 2 * WINDOW_MS, status: 200 },
+		]);
 		sb.startCall(created.id);
-		await waitFor(() => streamOpened(created.id), 40_000, 'the stream');
+		while (drive.gets.length < 4) await drive.step();
+		await waitFor(() => streamOpened(created.id), 20_000, 'the stream');
+		// The GET that brought the stream: at the third window's end or at a later poll, never before.
+		expect(drive.gets).toHaveLength(4);
+		expect(drive.gets[3].at).toBeGreaterThanOrEqual(3 * WINDOW_MS);
 		await sb.sendFinals(created.id, { count: 1, endWhenDone: true });
 		const items = await t.waitForItems(2);
 		expect(items.map((i) => i.event)).toEqual(['transcript.final', 'session.ended']);
@@ -299,40 +311,44 @@ describe('polls pace on the rate-limit headers (real TriggerContext, sandbox wit
 		const requests = sb.requests;
 		expect(requests.filter((r) => r.status === 429)).toEqual([]);
 		expect(requests.every((r) => r.method === 'GET' && r.path === `/v1/sessions/${created.id}` && r.status === 200)).toBe(true);
-		// Each 200 opened a window of its own (a second request in one would have been a 429): none
-		// came before the previous window's end, arrival + window (its X-RateLimit-Reset rounds that up
-		// to whole seconds; the pacer learns the window's length and need not wait for the rounding).
-		for (let k = 1; k < requests.length; k++) {
-			expect(requests[k].at).toBeGreaterThanOrEqual(requests[k - 1].at + WINDOW_MS - EARLY_MS);
-		}
+		expect(requests).toHaveLength(4);
 		expect(failures(logLines.slice(logsBefore))).toEqual([]);
 		expect(t.errors).toHaveLength(0);
-	}, 90_000);
+	});
 
-	test('a reset further ahead than the 10 s connect timeout is waited out between polls: the next GET goes out at the reset, no 429, no failed attempt', async () => {
+	test('a reset further ahead than the 10 s connect timeout is waited out between polls: the next GET goes out exactly at the reset, no 429, no failed attempt', async () => {
 		const WINDOW_MS = 18_000;
-		sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true, rateLimit: { limit: 2, windowMs: WINDOW_MS } });
+		const clock = new FakeClock();
+		sandbox = await KallglotSandbox.start({ streamOnlyWhileActive: true, rateLimit: { limit: 2, windowMs: WINDOW_MS, now: () => clock.now() } });
 		const sb = sandbox;
 		const created = await createLimited(sb);
 		expect(created.remaining).toBe(1);
 		const logsBefore = logLines.length;
-		const t = await listen(sb, created.id);
+		const t = await listen(sb, created.id, { clock });
+		const drive = await clockDriver(sb, clock, created.id);
+		const resetIn = created.resetAt - clock.now();
+		expect(resetIn).toBeGreaterThanOrEqual(WINDOW_MS);
 		// The trigger's first GET used up the window the create opened: its answer said Remaining 0
-		// with the create's reset, about 18 s ahead; the poll that asks again comes 1 s + 2 s later.
-		const [first] = gets(created.id);
-		expect(first.status).toBe(200);
+		// with the create's reset, about 18 s ahead (a window the trigger did not open: its reset is
+		// all it knows). The next poll hands that wait back to the client's poll, which sleeps it.
+		expect(drive.gets).toEqual([{ at: 0, status: 200 }]);
 		sb.startCall(created.id);
-		await waitFor(() => streamOpened(created.id), 40_000, 'the stream');
-		const [, next] = gets(created.id);
-		expect(next.at).toBeGreaterThanOrEqual(created.resetAt - EARLY_MS);
-		expect(next.status).toBe(200);
-		expect(gets(created.id)).toHaveLength(2); // the GET at the reset brought the stream
+		const moved: number[] = [];
+		while (drive.gets.length === 1) moved.push(await drive.step());
+		expect(drive.gets).toEqual([
+			{ at: 0, status: 200 },
+			{ at: resetIn, status: 200 },
+		]);
+		await waitFor(() => streamOpened(created.id), 20_000, 'the stream');
+		expect(drive.gets).toHaveLength(2); // the GET at the reset brought the stream
 		expect(sb.requests.filter((r) => r.status === 429)).toEqual([]);
 		const lines = logLines.slice(logsBefore);
-		// The wait for the reset was handed to the client's poll, not slept inside the token fetch.
-		const announced = lines.map((l) => Number(/not live yet; checking again in (\d+) ms/.exec(l)?.[1] ?? 0));
-		expect(Math.max(...announced)).toBeGreaterThan(10_000);
+		// The wait for the reset was handed to the client's poll, not slept inside the token fetch: the
+		// last poll wait announced is the rest of the way to the reset, longer than the 10 s timeout.
+		expect(announcedWaits(lines)).toEqual(moved);
+		expect(moved.reduce((a, b) => a + b, 0)).toBe(resetIn);
+		expect(moved.at(-1)).toBeGreaterThan(10_000);
 		expect(failures(lines)).toEqual([]);
 		expect(t.errors).toHaveLength(0);
-	}, 60_000);
+	});
 });
