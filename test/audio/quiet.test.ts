@@ -15,9 +15,9 @@ jest.setTimeout(60_000);
 
 /** Remembers the delay of every timer armed, so the test sees when the quiet wait is re-armed. */
 class RecordingClock extends FakeClock {
-	readonly armed: number[] = [];
+	readonly armedDelays: number[] = [];
 	override setTimeout(callback: () => void, ms: number): TimerHandle {
-		this.armed.push(ms);
+		this.armedDelays.push(ms);
 		return super.setTimeout(callback, ms);
 	}
 }
@@ -75,7 +75,7 @@ async function uploadSilence(): Promise<Upload> {
 		onSlotSent: (slot, at) => {
 			if (slot !== SLOTS - 1) return;
 			lastSlotAt = at;
-			armedAtLastSlot = clock.armed.length;
+			armedAtLastSlot = clock.armedDelays.length;
 		},
 	});
 	let failed: unknown = null;
@@ -114,9 +114,9 @@ async function uploadSilence(): Promise<Upload> {
  * session.end or settled instead.
  */
 async function rearmed(upload: Upload, from: number, ms: number): Promise<void> {
-	await until(() => upload.clock.armed.length > from || upload.endSent() || upload.settled());
+	await until(() => upload.clock.armedDelays.length > from || upload.endSent() || upload.settled());
 	expect(upload.endSent()).toBe(false);
-	expect(upload.clock.armed[from]).toBe(ms);
+	expect(upload.clock.armedDelays[from]).toBe(ms);
 }
 
 test('the documented defaults: a 3 s quiet period, waited at most 30 s', () => {
@@ -134,7 +134,7 @@ test('session.end goes out exactly 3 s after the last event; an event restarts t
 	expect(upload.endSent()).toBe(false);
 
 	// Kallglot says something 1 ms before the quiet period would end: it starts again.
-	const before = clock.armed.length;
+	const before = clock.armedDelays.length;
 	upload.talk();
 	await rearmed(upload, before, 3000);
 	await clock.advance(2999);
@@ -158,7 +158,7 @@ test('a peer that keeps talking after the audio is cut at exactly 30 s: session.
 		await clock.advance(1000);
 		if (clock.now() >= cap) break;
 		expect(upload.endSent()).toBe(false);
-		const before = clock.armed.length;
+		const before = clock.armedDelays.length;
 		upload.talk();
 		// Still waiting: the next wake-up is 3 s ahead, or the bound when that is nearer.
 		await rearmed(upload, before, Math.min(3000, cap - clock.now()));
