@@ -50,8 +50,6 @@ import {
 } from './kallglotCalls';
 import { memoryFor, REDIS_CREDENTIAL, SEEN_KEY, TriggerMemories } from './memory';
 
-/** Process-wide, per trigger (workflow + node): deliveries are separate calls of webhook(). */
-const memories = new TriggerMemories();
 const sessionCaches = new Map<string, SessionCache<IDataObject>>();
 
 /** What n8n answers once it has taken an accepted event's execution. */
@@ -242,7 +240,14 @@ export class KallglotWebhookTrigger implements INodeType {
 		},
 	};
 
-	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	// n8n loads one instance of this class per process and calls webhook() with each request's
+	// context as `this`: what deliveries share (event memories, Redis connections) is this
+	// instance's, reached through the closure.
+	readonly webhook = receiveDeliveries(new TriggerMemories());
+}
+
+function receiveDeliveries(memories: TriggerMemories): (this: IWebhookFunctions) => Promise<IWebhookResponseData> {
+	return async function (this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const receivedAt = new Date();
 		const node = this.getNode();
 		const request = this.getRequestObject();
@@ -357,5 +362,5 @@ export class KallglotWebhookTrigger implements INodeType {
 			await claim.release().catch(() => undefined);
 			throw asNodeError(node, error);
 		}
-	}
+	};
 }

@@ -51,6 +51,11 @@ export interface HarnessOptions {
 	workflowId?: string;
 	/** n8n taking the execution (in queue mode: creating and enqueueing it); may wait or throw. */
 	enqueue?: (workflowData: INodeExecutionData[][]) => Promise<void>;
+	/**
+	 * As n8n 2.41.1's WorkflowRunner.run does before the save (establishContextForPersistence): a
+	 * second Workflow built on the same static-data object, which resets its "changed" flag.
+	 */
+	rewrapsStaticData?: boolean;
 }
 
 export class WebhookHarness {
@@ -81,20 +86,22 @@ export class WebhookHarness {
 		return JSON.parse(JSON.stringify(this.saved)) as IDataObject;
 	}
 
+	/** As n8n's WorkflowStaticDataService.saveStaticData: only what is marked changed. */
 	private save(workflow: Workflow): void {
+		if (workflow.staticData.__dataChanged !== true) return;
 		this.saved = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
 		this.steps.push('saved');
 	}
 
 	/** As n8n does per request: the workflow read anew, with the static data as last saved. */
-	private buildWorkflow(): Workflow {
+	private buildWorkflow(staticData: IDataObject = JSON.parse(JSON.stringify(this.saved)) as IDataObject): Workflow {
 		return new Workflow({
 			id: this.options.workflowId ?? 'webhook-test',
 			nodes: [this.node],
 			connections: {},
 			active: true,
 			nodeTypes: new TestNodeTypes([this.nodeType]),
-			staticData: JSON.parse(JSON.stringify(this.saved)) as IDataObject,
+			staticData,
 		});
 	}
 
@@ -210,7 +217,8 @@ export class WebhookHarness {
 		});
 		const additionalData = additionalDataFor(this.options.credentials as Record<string, ICredentialDataDecryptedObject>);
 		Object.assign(additionalData, { httpRequest: request, httpResponse: response });
-		const workflow = this.buildWorkflow();
+		const staticData = JSON.parse(JSON.stringify(this.saved)) as IDataObject;
+		const workflow = this.buildWorkflow(staticData);
 		const context = new WebhookContext(workflow, workflow.getNode(this.node.name)!, additionalData, 'webhook', this.webhookData(additionalData), [], null);
 		const reply = (status: number, body: unknown) => {
 			this.steps.push(`answered ${status}`);
@@ -235,6 +243,7 @@ export class WebhookHarness {
 			reply(200, result.webhookResponse ?? { message: 'Webhook call received' });
 			return;
 		}
+		if (this.options.rewrapsStaticData) this.buildWorkflow(staticData);
 		try {
 			await this.options.enqueue?.(result.workflowData);
 		} catch {

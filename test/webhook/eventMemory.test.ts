@@ -68,6 +68,24 @@ describe('process memory (fake clock)', () => {
 	});
 });
 
+describe('process memories (fake clock)', () => {
+	test('bounded: a trigger idle for the memory’s age is forgotten, and past maxTriggers the least recently used', async () => {
+		let now = 1_800_000_000_000;
+		const memories = new ProcessEventMemories(() => now, { maxTriggers: 2, idleMs: 1000 });
+		held(await memories.forTrigger('a', undefined).claim('evt_1'));
+		held(await memories.forTrigger('b', undefined).claim('evt_1'));
+		memories.forTrigger('a', undefined);
+		memories.forTrigger('c', undefined);
+		expect(memories.size).toBe(2);
+		// b was the least recently used: its claim is gone, a's is kept.
+		expect((await memories.forTrigger('a', undefined).claim('evt_1')).verdict).toBe('in_progress');
+		expect((await memories.forTrigger('b', undefined).claim('evt_1')).verdict).toBe('claimed');
+		now += 1001;
+		memories.forTrigger('d', undefined);
+		expect(memories.size).toBe(1);
+	});
+});
+
 describe('Redis memory (the machine’s Redis)', () => {
 	const prefix = `kallglot-test:${randomUUID()}:`;
 	const client = new RespClient(REDIS);

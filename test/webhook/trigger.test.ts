@@ -20,9 +20,10 @@ afterEach(async () => {
 	await sandbox?.close();
 });
 
-async function start(parameters: Record<string, unknown> = {}, secrets = { signingSecret: SECRET, previousSigningSecret: '' }) {
+async function start(parameters: Record<string, unknown> = {}, secrets = { signingSecret: SECRET, previousSigningSecret: '' }, rewrapsStaticData = false) {
 	sandbox = await KallglotSandbox.start({ recordingProcessingMs: 30, analysisProcessingMs: 30 });
 	harness = await WebhookHarness.start({
+		rewrapsStaticData,
 		parameters: { events: POST_CALL, ...parameters } as never,
 		credentials: { kallglotWebhookApi: secrets, kallglotApi: { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl } },
 	});
@@ -175,6 +176,18 @@ describe('at-least-once delivery', () => {
 		expect(harness.executions).toHaveLength(1);
 		// Control: after a restart without the saved data, the id would get through.
 		expect((await deliver(envelope('session.ended', session, 'evt_new_after_restart'))).body).toEqual({ received: true });
+	});
+
+	test('the stated 2.41.1 limit: when n8n resets the static data’s changed flag before its save, duplicates are caught until a restart only', async () => {
+		await start(undefined, undefined, true);
+		const session = await endedCall();
+		const body = envelope('session.ended', session, 'evt_a');
+		expect((await deliver(body)).body).toEqual({ received: true });
+		expect((await deliver(body)).body).toEqual({ received: true, duplicate: true });
+		expect(harness.savedStaticData).toEqual({});
+		harness.restart();
+		expect((await deliver(body)).body).toEqual({ received: true });
+		expect(harness.executions).toHaveLength(2);
 	});
 
 	test('the memory is bounded by Remembered Event IDs (oldest forgotten)', async () => {
