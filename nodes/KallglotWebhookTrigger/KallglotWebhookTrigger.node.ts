@@ -48,7 +48,8 @@ import {
 	recordingFile,
 	type EnrichmentError,
 } from './kallglotCalls';
-import { memoryFor, REDIS_CREDENTIAL, SEEN_KEY, TriggerMemories } from './memory';
+import { memoryFor, REDIS_CREDENTIAL, TriggerMemories } from './memory';
+import { saveWhenHandedOver } from './staticDataSave';
 
 const sessionCaches = new Map<string, SessionCache<IDataObject>>();
 
@@ -354,7 +355,7 @@ function receiveDeliveries(memories: TriggerMemories): (this: IWebhookFunctions)
 			await enrich(this, envelope, item, options);
 			if (memory.kind === 'workflow') {
 				// n8n saves this with the workflow when it answers, i.e. once it has taken the execution.
-				memory.staticData[SEEN_KEY] = memory.memory.stateFor(envelope.id) as unknown as IDataObject;
+				saveWhenHandedOver(memory.staticData, memory.memory.stateFor(envelope.id), () => response.writableEnded || response.destroyed);
 			}
 			void settleWhenAnswered(this, claim, logged);
 			return { workflowData: [[item]], webhookResponse: ACCEPTED };

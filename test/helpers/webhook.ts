@@ -10,6 +10,7 @@
  */
 import { logLines } from './trigger';
 
+import { access } from 'fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 
@@ -53,7 +54,8 @@ export interface HarnessOptions {
 	enqueue?: (workflowData: INodeExecutionData[][]) => Promise<void>;
 	/**
 	 * As n8n 2.41.1's WorkflowRunner.run does before the save (establishContextForPersistence): a
-	 * second Workflow built on the same static-data object, which resets its "changed" flag.
+	 * second Workflow built on the same static-data object, which resets its "changed" flag, then
+	 * a database read.
 	 */
 	rewrapsStaticData?: boolean;
 }
@@ -243,7 +245,11 @@ export class WebhookHarness {
 			reply(200, result.webhookResponse ?? { message: 'Webhook call received' });
 			return;
 		}
-		if (this.options.rewrapsStaticData) this.buildWorkflow(staticData);
+		if (this.options.rewrapsStaticData) {
+			this.buildWorkflow(staticData);
+			// Then n8n reads its database (the static data again) before it inserts the execution.
+			await access(__filename);
+		}
 		try {
 			await this.options.enqueue?.(result.workflowData);
 		} catch {

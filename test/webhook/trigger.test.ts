@@ -178,16 +178,17 @@ describe('at-least-once delivery', () => {
 		expect((await deliver(envelope('session.ended', session, 'evt_new_after_restart'))).body).toEqual({ received: true });
 	});
 
-	test('the stated 2.41.1 limit: when n8n resets the static data’s changed flag before its save, duplicates are caught until a restart only', async () => {
+	test('as on n8n 2.41.1, whose runner resets the static data’s changed flag before its save, every id is saved and a retry after a restart starts nothing', async () => {
 		await start(undefined, undefined, true);
 		const session = await endedCall();
-		const body = envelope('session.ended', session, 'evt_a');
-		expect((await deliver(body)).body).toEqual({ received: true });
-		expect((await deliver(body)).body).toEqual({ received: true, duplicate: true });
-		expect(harness.savedStaticData).toEqual({});
+		const bodies = ['evt_a', 'evt_b', 'evt_c'].map((id) => envelope('session.ended', session, id));
+		for (const body of bodies) expect((await deliver(body)).body).toEqual({ received: true });
+		expect(harness.savedStaticData).toEqual({
+			'node:Kallglot Webhook Trigger': { seenEvents: { v: 1, ids: { evt_a: expect.any(Number), evt_b: expect.any(Number), evt_c: expect.any(Number) } } },
+		});
 		harness.restart();
-		expect((await deliver(body)).body).toEqual({ received: true });
-		expect(harness.executions).toHaveLength(2);
+		for (const body of bodies) expect((await deliver(body)).body).toEqual({ received: true, duplicate: true });
+		expect(harness.executions).toHaveLength(3);
 	});
 
 	test('the memory is bounded by Remembered Event IDs (oldest forgotten)', async () => {
