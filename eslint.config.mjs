@@ -91,13 +91,6 @@ export default tseslint.config(
 		},
 	},
 	{
-		// n8n 2.41.1 resets the static data's "changed" flag between a webhook's return and its save;
-		// the webhook trigger marks its event memory changed again on each turn of the event loop
-		// (setImmediate) until n8n has answered, so the memory survives a restart (the file says why).
-		files: ['nodes/KallglotWebhookTrigger/staticDataSave.ts'],
-		rules: { '@n8n/community-nodes/no-restricted-globals': 'off' },
-	},
-	{
 		// Kallglot has no API for webhook endpoints (they are configured in Kallglot's
 		// developer portal), so checkExists/create/delete cannot be implemented; the node shows its
 		// URL and tells the user to paste it in the portal.

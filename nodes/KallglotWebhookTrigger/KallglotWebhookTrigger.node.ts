@@ -49,7 +49,7 @@ import {
 	type EnrichmentError,
 } from './kallglotCalls';
 import { memoryFor, REDIS_CREDENTIAL, TriggerMemories } from './memory';
-import { saveWhenHandedOver } from './staticDataSave';
+import { saveWithWorkflow, workflowStaticDataOf } from './staticDataSave';
 
 const sessionCaches = new Map<string, SessionCache<IDataObject>>();
 
@@ -355,7 +355,7 @@ function receiveDeliveries(memories: TriggerMemories): (this: IWebhookFunctions)
 			await enrich(this, envelope, item, options);
 			if (memory.kind === 'workflow') {
 				// n8n saves this with the workflow when it answers, i.e. once it has taken the execution.
-				saveWhenHandedOver(memory.staticData, memory.memory.stateFor(envelope.id), () => response.writableEnded || response.destroyed);
+				saveWithWorkflow(workflowStaticDataOf(this), memory.staticData, memory.memory.stateFor(envelope.id));
 			}
 			void settleWhenAnswered(this, claim, logged);
 			return { workflowData: [[item]], webhookResponse: ACCEPTED };
