@@ -15,6 +15,7 @@ import {
 	type EventMemory,
 	type HeldClaim,
 } from '../../nodes/shared/webhook';
+import { TriggerMemories } from '../../nodes/KallglotWebhookTrigger/memory';
 
 const REDIS = { host: process.env.E2E_REDIS_HOST ?? '127.0.0.1', port: Number(process.env.E2E_REDIS_PORT ?? 6379) };
 const held = (result: ClaimResult): HeldClaim => {
@@ -83,6 +84,19 @@ describe('process memories (fake clock)', () => {
 		now += 1001;
 		memories.forTrigger('d', undefined);
 		expect(memories.size).toBe(1);
+	});
+});
+
+describe('trigger memories', () => {
+	test('one Redis connection per credential, at most 8: past it the least recently used is closed and replaced', () => {
+		const memories = new TriggerMemories();
+		const options = (database: number) => ({ host: '127.0.0.1', port: 6379, database });
+		const clients = [0, 1, 2, 3, 4, 5, 6, 7].map((db) => memories.redisClient(options(db)));
+		expect(memories.redisClient(options(0))).toBe(clients[0]);
+		// Database 1 is now the least recently used: the ninth credential replaces it.
+		memories.redisClient(options(8));
+		expect(memories.redisClient(options(1))).not.toBe(clients[1]);
+		expect(memories.redisClient(options(0))).toBe(clients[0]);
 	});
 });
 
