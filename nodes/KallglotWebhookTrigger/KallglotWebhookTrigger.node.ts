@@ -49,10 +49,9 @@ import {
 	webhookApi,
 	type EnrichmentError,
 } from './kallglotCalls';
-import { memoryFor, REDIS_CREDENTIAL, SEEN_KEY, TriggerMemories } from './memory';
+import { memoryFor, REDIS_CREDENTIAL, TriggerMemories } from './memory';
+import { saveWithWorkflow, workflowStaticDataOf } from './staticDataSave';
 
-/** Process-wide, per trigger (workflow + node): deliveries are separate calls of webhook(). */
-const memories = new TriggerMemories();
 const sessionCaches = new Map<string, SessionCache<IDataObject>>();
 
 /** What n8n answers once it has taken an accepted event's execution. */
@@ -244,7 +243,14 @@ export class KallglotWebhookTrigger implements INodeType {
 		},
 	};
 
-	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	// n8n loads one instance of this class per process and calls webhook() with each request's
+	// context as `this`: what deliveries share (event memories, Redis connections) is this
+	// instance's, reached through the closure.
+	readonly webhook = receiveDeliveries(new TriggerMemories());
+}
+
+function receiveDeliveries(memories: TriggerMemories): (this: IWebhookFunctions) => Promise<IWebhookResponseData> {
+	return async function (this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const receivedAt = new Date();
 		const node = this.getNode();
 		const request = this.getRequestObject();
@@ -352,7 +358,7 @@ export class KallglotWebhookTrigger implements INodeType {
 			await enrich(this, api, envelope, item, options);
 			if (memory.kind === 'workflow') {
 				// n8n saves this with the workflow when it answers, i.e. once it has taken the execution.
-				memory.staticData[SEEN_KEY] = memory.memory.stateFor(envelope.id) as unknown as IDataObject;
+				saveWithWorkflow(workflowStaticDataOf(this), memory.staticData, memory.memory.stateFor(envelope.id));
 			}
 			void settleWhenAnswered(this, claim, logged);
 			return { workflowData: [[item]], webhookResponse: ACCEPTED };
@@ -360,5 +366,5 @@ export class KallglotWebhookTrigger implements INodeType {
 			await claim.release().catch(() => undefined);
 			throw asNodeError(node, error);
 		}
-	}
+	};
 }

@@ -22,7 +22,14 @@ export const SEEN_KEY = 'seenEvents';
 export const REDIS_CREDENTIAL = 'redis';
 export type EventMemoryKind = 'workflow' | 'redis';
 
-/** What lives as long as the process: one store per trigger, one Redis connection per credential. */
+/** Distinct Redis credentials kept connected at once; past it the least recently used connection is closed. */
+const MAX_REDIS_CLIENTS = 8;
+
+/**
+ * What deliveries to one node type share in this process: one event memory per trigger and one
+ * Redis connection per credential. Owned by the node type's instance (n8n loads one per process);
+ * both are bounded, since triggers and credentials come and go while the process lives.
+ */
 export class TriggerMemories {
 	readonly process = new ProcessEventMemories();
 	private readonly redisClients = new Map<string, RespClient>();
@@ -31,10 +38,16 @@ export class TriggerMemories {
 		// The password is part of the identity (a changed credential gets a new connection), hashed.
 		const key = createHash('sha256').update(JSON.stringify(options)).digest('hex');
 		let client = this.redisClients.get(key);
+		this.redisClients.delete(key);
 		if (!client) {
+			for (const [oldest, stale] of this.redisClients) {
+				if (this.redisClients.size < MAX_REDIS_CLIENTS) break;
+				this.redisClients.delete(oldest);
+				stale.close();
+			}
 			client = new RespClient(options);
-			this.redisClients.set(key, client);
 		}
+		this.redisClients.set(key, client);
 		return client;
 	}
 }

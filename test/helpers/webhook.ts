@@ -10,6 +10,7 @@
  */
 import { logLines } from './trigger';
 
+import { access } from 'fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 
@@ -51,6 +52,12 @@ export interface HarnessOptions {
 	workflowId?: string;
 	/** n8n taking the execution (in queue mode: creating and enqueueing it); may wait or throw. */
 	enqueue?: (workflowData: INodeExecutionData[][]) => Promise<void>;
+	/**
+	 * As n8n 2.41.1's WorkflowRunner.run does before the save (establishContextForPersistence): a
+	 * second Workflow built on the same static-data object, which resets its "changed" flag, then
+	 * a database read.
+	 */
+	rewrapsStaticData?: boolean;
 }
 
 export class WebhookHarness {
@@ -81,20 +88,22 @@ export class WebhookHarness {
 		return JSON.parse(JSON.stringify(this.saved)) as IDataObject;
 	}
 
+	/** As n8n's WorkflowStaticDataService.saveStaticData: only what is marked changed. */
 	private save(workflow: Workflow): void {
+		if (workflow.staticData.__dataChanged !== true) return;
 		this.saved = JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject;
 		this.steps.push('saved');
 	}
 
 	/** As n8n does per request: the workflow read anew, with the static data as last saved. */
-	private buildWorkflow(): Workflow {
+	private buildWorkflow(staticData: IDataObject = JSON.parse(JSON.stringify(this.saved)) as IDataObject): Workflow {
 		return new Workflow({
 			id: this.options.workflowId ?? 'webhook-test',
 			nodes: [this.node],
 			connections: {},
 			active: true,
 			nodeTypes: new TestNodeTypes([this.nodeType]),
-			staticData: JSON.parse(JSON.stringify(this.saved)) as IDataObject,
+			staticData,
 		});
 	}
 
@@ -210,7 +219,8 @@ export class WebhookHarness {
 		});
 		const additionalData = additionalDataFor(this.options.credentials as Record<string, ICredentialDataDecryptedObject>);
 		Object.assign(additionalData, { httpRequest: request, httpResponse: response });
-		const workflow = this.buildWorkflow();
+		const staticData = JSON.parse(JSON.stringify(this.saved)) as IDataObject;
+		const workflow = this.buildWorkflow(staticData);
 		const context = new WebhookContext(workflow, workflow.getNode(this.node.name)!, additionalData, 'webhook', this.webhookData(additionalData), [], null);
 		const reply = (status: number, body: unknown) => {
 			this.steps.push(`answered ${status}`);
@@ -234,6 +244,11 @@ export class WebhookHarness {
 			this.save(workflow);
 			reply(200, result.webhookResponse ?? { message: 'Webhook call received' });
 			return;
+		}
+		if (this.options.rewrapsStaticData) {
+			this.buildWorkflow(staticData);
+			// Then n8n reads its database (the static data again) before it inserts the execution.
+			await access(__filename);
 		}
 		try {
 			await this.options.enqueue?.(result.workflowData);

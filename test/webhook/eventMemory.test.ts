@@ -15,6 +15,7 @@ import {
 	type EventMemory,
 	type HeldClaim,
 } from '../../nodes/shared/webhook';
+import { TriggerMemories } from '../../nodes/KallglotWebhookTrigger/memory';
 
 const REDIS = { host: process.env.E2E_REDIS_HOST ?? '127.0.0.1', port: Number(process.env.E2E_REDIS_PORT ?? 6379) };
 const held = (result: ClaimResult): HeldClaim => {
@@ -65,6 +66,37 @@ describe('process memory (fake clock)', () => {
 		expect((await memories.forTrigger('wf2:T', undefined, limits).claim('evt_1')).verdict).toBe('claimed');
 		const saved = { v: 1, ids: { evt_saved: Math.floor(now / 1000) } };
 		expect((await memories.forTrigger('wf3:T', saved, limits).claim('evt_saved')).verdict).toBe('handed_over');
+	});
+});
+
+describe('process memories (fake clock)', () => {
+	test('bounded: a trigger idle for the memory’s age is forgotten, and past maxTriggers the least recently used', async () => {
+		let now = 1_800_000_000_000;
+		const memories = new ProcessEventMemories(() => now, { maxTriggers: 2, idleMs: 1000 });
+		held(await memories.forTrigger('a', undefined).claim('evt_1'));
+		held(await memories.forTrigger('b', undefined).claim('evt_1'));
+		memories.forTrigger('a', undefined);
+		memories.forTrigger('c', undefined);
+		expect(memories.size).toBe(2);
+		// b was the least recently used: its claim is gone, a's is kept.
+		expect((await memories.forTrigger('a', undefined).claim('evt_1')).verdict).toBe('in_progress');
+		expect((await memories.forTrigger('b', undefined).claim('evt_1')).verdict).toBe('claimed');
+		now += 1001;
+		memories.forTrigger('d', undefined);
+		expect(memories.size).toBe(1);
+	});
+});
+
+describe('trigger memories', () => {
+	test('one Redis connection per credential, at most 8: past it the least recently used is closed and replaced', () => {
+		const memories = new TriggerMemories();
+		const options = (database: number) => ({ host: '127.0.0.1', port: 6379, database });
+		const clients = [0, 1, 2, 3, 4, 5, 6, 7].map((db) => memories.redisClient(options(db)));
+		expect(memories.redisClient(options(0))).toBe(clients[0]);
+		// Database 1 is now the least recently used: the ninth credential replaces it.
+		memories.redisClient(options(8));
+		expect(memories.redisClient(options(1))).not.toBe(clients[1]);
+		expect(memories.redisClient(options(0))).toBe(clients[0]);
 	});
 });
 

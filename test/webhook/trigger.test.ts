@@ -20,9 +20,10 @@ afterEach(async () => {
 	await sandbox?.close();
 });
 
-async function start(parameters: Record<string, unknown> = {}, secrets = { signingSecret: SECRET, previousSigningSecret: '' }) {
+async function start(parameters: Record<string, unknown> = {}, secrets = { signingSecret: SECRET, previousSigningSecret: '' }, rewrapsStaticData = false) {
 	sandbox = await KallglotSandbox.start({ recordingProcessingMs: 30, analysisProcessingMs: 30 });
 	harness = await WebhookHarness.start({
+		rewrapsStaticData,
 		parameters: { events: POST_CALL, ...parameters } as never,
 		credentials: { kallglotWebhookApi: secrets, kallglotApi: { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl } },
 	});
@@ -175,6 +176,19 @@ describe('at-least-once delivery', () => {
 		expect(harness.executions).toHaveLength(1);
 		// Control: after a restart without the saved data, the id would get through.
 		expect((await deliver(envelope('session.ended', session, 'evt_new_after_restart'))).body).toEqual({ received: true });
+	});
+
+	test('as on n8n 2.41.1, whose runner resets the static data’s changed flag before its save, every id is saved and a retry after a restart starts nothing', async () => {
+		await start(undefined, undefined, true);
+		const session = await endedCall();
+		const bodies = ['evt_a', 'evt_b', 'evt_c'].map((id) => envelope('session.ended', session, id));
+		for (const body of bodies) expect((await deliver(body)).body).toEqual({ received: true });
+		expect(harness.savedStaticData).toEqual({
+			'node:Kallglot Webhook Trigger': { seenEvents: { v: 1, ids: { evt_a: expect.any(Number), evt_b: expect.any(Number), evt_c: expect.any(Number) } } },
+		});
+		harness.restart();
+		for (const body of bodies) expect((await deliver(body)).body).toEqual({ received: true, duplicate: true });
+		expect(harness.executions).toHaveLength(3);
 	});
 
 	test('the memory is bounded by Remembered Event IDs (oldest forgotten)', async () => {

@@ -100,21 +100,55 @@ export class ProcessEventMemory implements EventMemory {
 	}
 }
 
-/** One ProcessEventMemory per trigger (workflow + node) in this process. */
-export class ProcessEventMemories {
-	private readonly memories = new Map<string, ProcessEventMemory>();
+export interface ProcessEventMemoriesLimits {
+	/** How many triggers are kept; past it the least recently used is forgotten. */
+	maxTriggers: number;
+	/** A trigger without a delivery for this long holds only expired ids and claims: forgotten. */
+	idleMs: number;
+}
 
-	constructor(private readonly clock: () => number = Date.now) {}
+export const DEFAULT_PROCESS_MEMORIES_LIMITS: ProcessEventMemoriesLimits = {
+	maxTriggers: 1000,
+	idleMs: DEFAULT_CLAIM_LIFETIMES.rememberMs,
+};
+
+/**
+ * One ProcessEventMemory per trigger (workflow + node) in this process, bounded: a trigger idle for
+ * the memory's age is dropped (it holds nothing unexpired), and past `maxTriggers` the least
+ * recently used one (its handed-over ids are in the saved static data; only its claims in flight
+ * are lost, so a copy of such an event arriving at that moment could run twice).
+ */
+export class ProcessEventMemories {
+	private readonly memories = new Map<string, { memory: ProcessEventMemory; usedAt: number }>();
+
+	constructor(
+		private readonly clock: () => number = Date.now,
+		private readonly limits: ProcessEventMemoriesLimits = DEFAULT_PROCESS_MEMORIES_LIMITS,
+	) {}
+
+	get size(): number {
+		return this.memories.size;
+	}
 
 	/** The trigger's memory, with the persisted state merged in. */
 	forTrigger(key: string, persisted: unknown, limits: SeenEventsLimits = DEFAULT_SEEN_LIMITS): ProcessEventMemory {
-		let memory = this.memories.get(key);
-		if (!memory) {
-			memory = new ProcessEventMemory(new SeenEvents(limits), DEFAULT_CLAIM_LIFETIMES.pendingMs, this.clock);
-			this.memories.set(key, memory);
+		const now = this.clock();
+		let entry = this.memories.get(key);
+		// Re-inserted on every use, so the map runs from least to most recently used.
+		this.memories.delete(key);
+		this.evict(now);
+		entry ??= { memory: new ProcessEventMemory(new SeenEvents(limits), DEFAULT_CLAIM_LIFETIMES.pendingMs, this.clock), usedAt: now };
+		entry.usedAt = now;
+		this.memories.set(key, entry);
+		entry.memory.seen.limits = limits;
+		entry.memory.seen.load(persisted);
+		return entry.memory;
+	}
+
+	private evict(now: number): void {
+		for (const [key, entry] of this.memories) {
+			if (this.memories.size < this.limits.maxTriggers && now - entry.usedAt <= this.limits.idleMs) break;
+			this.memories.delete(key);
 		}
-		memory.seen.limits = limits;
-		memory.seen.load(persisted);
-		return memory;
 	}
 }
