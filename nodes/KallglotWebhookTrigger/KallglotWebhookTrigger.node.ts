@@ -52,8 +52,6 @@ import {
 import { memoryFor, REDIS_CREDENTIAL, TriggerMemories } from './memory';
 import { saveWithWorkflow, workflowStaticDataOf } from './staticDataSave';
 
-const sessionCaches = new Map<string, SessionCache<IDataObject>>();
-
 /** What n8n answers once it has taken an accepted event's execution. */
 const ACCEPTED: IDataObject = { received: true };
 
@@ -96,23 +94,19 @@ const API_CREDENTIAL_FIX = 'Add a Kallglot API credential to this node (Credenti
 const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /** Mode and metadata: from the event when it is the session, else from a cached lookup (with the API credential). */
-async function sessionFactsFor(api: KallglotApi, scope: string, envelope: WebhookEnvelope, lookUp: boolean): Promise<SessionFacts> {
+async function sessionFactsFor(
+	api: KallglotApi,
+	cache: SessionCache<IDataObject>,
+	envelope: WebhookEnvelope,
+	lookUp: boolean,
+): Promise<SessionFacts> {
 	const sessionId = webhookSessionId(envelope);
 	if (webhookCarriesSession(envelope)) {
-		if (sessionId && lookUp) cacheFor(scope).set(sessionId, envelope.data as IDataObject);
+		if (sessionId && lookUp) cache.set(sessionId, envelope.data as IDataObject);
 		return sessionFacts(envelope.data);
 	}
 	if (!sessionId || !lookUp) return NO_SESSION_FACTS;
-	return sessionFacts(await cacheFor(scope).get(sessionId, async () => await lookUpSession(api, sessionId)));
-}
-
-function cacheFor(scope: string): SessionCache<IDataObject> {
-	let cache = sessionCaches.get(scope);
-	if (!cache) {
-		cache = new SessionCache<IDataObject>();
-		sessionCaches.set(scope, cache);
-	}
-	return cache;
+	return sessionFacts(await cache.get(sessionId, async () => await lookUpSession(api, sessionId)));
 }
 
 /** Adds the enrichment the builder asked for, within the budget; a failure becomes enrichmentError. */
@@ -244,7 +238,7 @@ export class KallglotWebhookTrigger implements INodeType {
 	};
 
 	// n8n loads one instance of this class per process and calls webhook() with each request's
-	// context as `this`: what deliveries share (event memories, Redis connections) is this
+	// context as `this`: what deliveries share (event memories, session lookups, Redis connections) is this
 	// instance's, reached through the closure.
 	readonly webhook = receiveDeliveries(new TriggerMemories());
 }
@@ -312,7 +306,7 @@ function receiveDeliveries(memories: TriggerMemories): (this: IWebhookFunctions)
 		let facts: SessionFacts;
 		let lookupError: EnrichmentError | undefined;
 		try {
-			facts = await sessionFactsFor(api, scope, envelope, lookUp);
+			facts = await sessionFactsFor(api, memories.sessionCache(scope), envelope, lookUp);
 		} catch (error) {
 			const { code, message } = enrichmentError(error);
 			if (!isNotFound(error)) {

@@ -13,6 +13,7 @@ import {
 	ProcessEventMemories,
 	RedisEventMemory,
 	RespClient,
+	SessionCache,
 	type EventMemory,
 	type ProcessEventMemory,
 	type RedisConnectionOptions,
@@ -24,15 +25,30 @@ export type EventMemoryKind = 'workflow' | 'redis';
 
 /** Distinct Redis credentials kept connected at once; past it the least recently used connection is closed. */
 const MAX_REDIS_CLIENTS = 8;
+/** Triggers whose session lookups are cached at once; past it the least recently used cache goes. */
+const MAX_SESSION_CACHES = 1000;
 
 /**
- * What deliveries to one node type share in this process: one event memory per trigger and one
- * Redis connection per credential. Owned by the node type's instance (n8n loads one per process);
+ * What deliveries to one node type share in this process: one event memory and one session
+ * lookup cache per trigger, and one Redis connection per credential. Owned by the node type's instance (n8n loads one per process);
  * both are bounded, since triggers and credentials come and go while the process lives.
  */
 export class TriggerMemories {
 	readonly process = new ProcessEventMemories();
 	private readonly redisClients = new Map<string, RespClient>();
+	private readonly sessionCaches = new Map<string, SessionCache<IDataObject>>();
+
+	/** The session lookups of one trigger (`scope`: workflow and node). */
+	sessionCache(scope: string): SessionCache<IDataObject> {
+		const cache = this.sessionCaches.get(scope) ?? new SessionCache<IDataObject>();
+		this.sessionCaches.delete(scope);
+		this.sessionCaches.set(scope, cache);
+		for (const oldest of this.sessionCaches.keys()) {
+			if (this.sessionCaches.size <= MAX_SESSION_CACHES) break;
+			this.sessionCaches.delete(oldest);
+		}
+		return cache;
+	}
 
 	redisClient(options: RedisConnectionOptions): RespClient {
 		// The password is part of the identity (a changed credential gets a new connection), hashed.
