@@ -1,7 +1,7 @@
 /**
  * What Kallglot's rate-limit headers say, read as plain TypeScript (no n8n imports, so it is
  * tested alone): when to retry a refused request (Retry-After) and how to pace the next one
- * (X-RateLimit-Limit / X-RateLimit-Remaining / X-RateLimit-Reset, contract §4).
+ * (X-RateLimit-Limit / X-RateLimit-Remaining / X-RateLimit-Reset, Kallglot's rate-limit headers).
  */
 
 /** Case-insensitive header lookup on the plain object n8n's HTTP helper returns. */

@@ -1,7 +1,7 @@
 /**
  * The API client's endpoint table and its one pagination helper (both pure). The table's scopes
  * are checked against the sandbox's reading of Kallglot's scopes, route by route; its
- * Idempotency-Keys and credits against the contract (§3, §4).
+ * Idempotency-Keys and credits against Kallglot's rules (every POST takes a key; creating a session or an analysis costs a credit).
  */
 import { ENDPOINTS, type EndpointName, type KallglotApi } from '../../nodes/shared/api';
 import { paginate, type Page } from '../../nodes/shared/api/paginate';
@@ -17,11 +17,11 @@ describe('the endpoint table', () => {
 		expect(scope).toBe(requiredScope(method, `/v1${pathOf(name)}`));
 	});
 
-	test('every POST is sent with an Idempotency-Key (contract §3); no GET is', () => {
+	test('every POST is sent with an Idempotency-Key; no GET is', () => {
 		for (const name of names) expect([name, ENDPOINTS[name].idempotent]).toEqual([name, ENDPOINTS[name].method === 'POST']);
 	});
 
-	test('what costs an API credit: a session and an analysis (contract §4)', () => {
+	test('what costs an API credit: a session and an analysis', () => {
 		expect(names.filter((name) => ENDPOINTS[name].billable).sort()).toEqual(['createAnalysis', 'createSession']);
 	});
 

@@ -122,3 +122,33 @@ describe('Kallglot errors become NodeApiErrors with code, message and request id
 		expect(creates()).toHaveLength(2);
 	});
 });
+
+describe('an answer without the shape the operation reads', () => {
+	/** A stand-in for a Kallglot that answers 200 with a session that has no id. */
+	async function malformedKallglot(): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+		const { createServer } = await import('node:http');
+		const server = createServer((_request, response) => {
+			response.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_malformed' });
+			response.end(JSON.stringify({ status: 'active' }));
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		const { port } = server.address() as { port: number };
+		return { baseUrl: `http://127.0.0.1:${port}/v1`, close: async () => await new Promise<void>((resolve) => server.close(() => resolve())) };
+	}
+
+	test('fails the item naming the call, instead of passing on what it cannot read; continueOnFail keeps the item', async () => {
+		const kallglot = await malformedKallglot();
+		try {
+			const parameters = { resource: 'session', operation: 'get', sessionId: 'sess_abc' };
+			const failed = await runKallglotNode({ parameters, credentials: { apiKey: 'sk_test_malformed', baseUrl: kallglot.baseUrl } });
+			expect(failed.error?.message).toMatch(/^Kallglot's answer to GET \/sessions\/sess_abc is not what the node expects: /);
+			expect(failed.items).toBeUndefined();
+			expect(JSON.stringify(failed.error)).not.toContain('sk_test_malformed');
+			const kept = await runKallglotNode({ parameters, credentials: { apiKey: 'sk_test_malformed', baseUrl: kallglot.baseUrl }, continueOnFail: true });
+			expect(kept.items?.[0].json.error).toMatch(/is not what the node expects/);
+			expect(kept.items?.[0].pairedItem).toEqual({ item: 0 });
+		} finally {
+			await kallglot.close();
+		}
+	});
+});

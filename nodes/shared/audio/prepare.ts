@@ -15,7 +15,7 @@ import { describeNonAudio, sniffContainer } from './sniff';
 import type { DecodedBlock, SourceFormat } from './types';
 import { readWavLayout, wavBlocks, wavFrameCount } from './wav';
 
-/** The stream's audio format (contract §6): μ-law, 8 kHz, mono per speaker. */
+/** The stream's audio format, as Kallglot's audio.input takes it: μ-law, 8 kHz, mono per speaker. */
 export const STREAM_SAMPLE_RATE = 8000;
 
 export const SPEAKERS = ['customer', 'agent'] as const;

@@ -1,5 +1,5 @@
 /**
- * Streams prepared audio into a session (contract §6): waits for session.ready, sends the chunks
+ * Streams prepared audio into a session (Kallglot's audio.input frames): waits for session.ready, sends the chunks
  * at real-time pace on an injected clock, keeps the finals, waits for a quiet period after the
  * last chunk (bounded), sends session.end and waits for session.ended.
  *
