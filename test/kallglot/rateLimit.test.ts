@@ -8,6 +8,7 @@ import { parseRetryAfter, RateLimitPacer, retryDelayHint } from '../../nodes/sha
 import { KallglotSandbox } from '../../sandbox';
 import { runKallglotNode } from '../helpers/engine';
 import { simulate } from '../helpers/pacingSim';
+import { RETRY } from '../../nodes/shared/api/retry';
 import { dialItems, startCampaign } from '../helpers/campaign';
 import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
 
@@ -250,6 +251,23 @@ describe('a campaign against the sandbox limiters on a simulated clock (same ste
 		expect(ratios.map((r) => r.ratioToIdeal)).toEqual([1.131, 1.037, 1.088]);
 		expect(ratios.map((r) => r.refused)).toEqual([0, 6, 0]);
 		expect(Math.max(...ratios.map((r) => r.maxAttempts))).toBeLessThanOrEqual(2);
+	});
+	test.each([
+		['fixed-window', 5, true],
+		['fixed-window', 50, true],
+		['token-bucket', 5, true],
+		['token-bucket', 50, false],
+	] as const)('a second execution started 0.1–1.7 s after the first, %s at %i/s: its 429s are waited out, no item fails', (model, limit, failedBefore) => {
+		const staggers = Array.from({ length: 17 }, (_, i) => (i + 1) * 100);
+		const withWaits = staggers.map((staggerMs) => simulate({ model, limit, requests: limit * 8, clients: 2, staggerMs }));
+		for (const result of withWaits) {
+			expect(result.failed).toBe(0);
+			expect(result.perClient).toEqual([limit * 8, limit * 8]);
+		}
+		// Every 429 counted against the 3 retries (the transport before rateLimitWaitMs): items failed.
+		const countedAsRetries = { ...RETRY.default, rateLimitWaitMs: undefined };
+		const failed = staggers.map((staggerMs) => simulate({ model, limit, requests: limit * 8, clients: 2, staggerMs, policy: countedAsRetries }).failed);
+		expect(Math.max(...failed) > 0).toBe(failedBefore);
 	});
 });
 
