@@ -91,6 +91,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
 			'x-ratelimit-limit': String(verdict.limit),
 			'x-ratelimit-remaining': String(verdict.remaining),
 			'x-ratelimit-reset': String(verdict.resetAt),
+			...(verdict.allowed ? {} : { 'retry-after': String(verdict.retryAfterSeconds) }),
 		};
 		client.pacer.observe(headers, sentAt, verdict.allowed ? 200 : 429);
 		options.trace?.(`${(sentAt - startAt).toFixed(1)} c${state.indexOf(client)} R=${verdict.remaining} T=${verdict.resetAt * 1000 - startAt} ${verdict.allowed ? 'ok' : '429'}`);
