@@ -43,6 +43,8 @@ export interface SimulationResult {
 	failed: number;
 	/** Requests each client sent successfully, in client order. */
 	perClient: number[];
+	/** Ms from each client's start to its first accepted request (a late-comer's wait to get in). */
+	firstAcceptedMs: number[];
 }
 
 export function simulate(options: SimulationOptions): SimulationResult {
@@ -56,6 +58,8 @@ export function simulate(options: SimulationOptions): SimulationResult {
 		pacer: new RateLimitPacer({ now: () => now }),
 		/** When this client next acts: asks its pacer, or waits out a 429's Retry-After. */
 		readyAt: startAt + i * staggerMs,
+		startedAt: startAt + i * staggerMs,
+		firstAcceptedAt: null as number | null,
 		done: 0,
 		succeeded: 0,
 		retryAt: null as number | null,
@@ -105,6 +109,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
 		};
 		if (verdict.allowed) {
 			client.succeeded++;
+			client.firstAcceptedAt ??= sentAt;
 			next();
 			continue;
 		}
@@ -127,5 +132,5 @@ export function simulate(options: SimulationOptions): SimulationResult {
 	// The floor: the first `limit` requests go at once (a fresh window, a full bucket), each
 	// further `limit` take a window.
 	const idealMs = ((requests * clients - limit) / limit) * windowMs;
-	return { elapsedMs, ratioToIdeal: Math.round((elapsedMs / idealMs) * 1000) / 1000, refused, maxAttempts, failed, perClient: state.map((c) => c.succeeded) };
+	return { elapsedMs, ratioToIdeal: Math.round((elapsedMs / idealMs) * 1000) / 1000, refused, maxAttempts, failed, perClient: state.map((c) => c.succeeded), firstAcceptedMs: state.map((c) => (c.firstAcceptedAt ?? NaN) - c.startedAt) };
 }
