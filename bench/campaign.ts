@@ -35,11 +35,7 @@ export interface CampaignResult {
 	maxAttempts: number;
 	/** ms between the starts of successive executions (0: started together). */
 	lateStartMs: number;
-	/**
-	 * Of the billable requests answered 2xx while all executions were running, the share of the
-	 * last to start (fair: 1 ÷ executions); null for one execution.
-	 */
-	lateShare: number | null;
+
 	/** The machine's 1-minute load average at the start and the end of the run. */
 	load: [start: number, end: number];
 }
@@ -70,19 +66,9 @@ function tally(sandbox: KallglotSandbox, runs: IRun[], prefixes: string[], conta
 		const key = r.headers['idempotency-key'] ?? r.requestId;
 		attempts.set(key, (attempts.get(key) ?? 0) + 1);
 	}
-	// Each execution's keys carry its prefix (campaign:create:E1-4): the overlap is from the last
-	// one's first request to the first one's last accepted request.
-	const done = sandbox.requests.filter((r) => isBillable(r) && r.status >= 200 && r.status < 300);
-	const of = (prefix: string) => done.filter((r) => (r.headers['idempotency-key'] ?? '').includes(`:${prefix}-`));
-	const late = prefixes[prefixes.length - 1];
-	const lateFrom = Math.min(...sandbox.requests.filter((r) => isBillable(r) && (r.headers['idempotency-key'] ?? '').includes(`:${late}-`)).map((r) => r.at));
-	const overlapEnd = Math.min(...prefixes.map((p) => Math.max(...of(p).map((r) => r.at))));
-	const inOverlap = (r: { at: number }) => r.at >= lateFrom && r.at <= overlapEnd;
-	const overlap = done.filter(inOverlap).length;
 	return {
 		failures,
 		maxAttempts: Math.max(0, ...attempts.values()),
-		lateShare: prefixes.length < 2 || overlap === 0 ? null : (round(of(late).filter(inOverlap).length / overlap, 2) as number),
 		duplicateSessions: [...perContact.values()].reduce((n, count) => n + count - 1, 0),
 		duplicateDials: [...dialKeys.values()].reduce((n, keys) => n + keys.size - 1, 0),
 		rateLimited: sandbox.requests.filter((r) => r.status === 429).length,
