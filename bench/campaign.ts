@@ -31,6 +31,11 @@ export interface CampaignResult {
 	duplicateDials: number;
 	/** 429 answers the sandbox sent (each one a wait the node had to make). */
 	rateLimited: number;
+	/** The most requests one billable call took (one Idempotency-Key): 1 + its 429s and retries. */
+	maxAttempts: number;
+	/** ms between the starts of successive executions (0: started together). */
+	lateStartMs: number;
+
 	/** The machine's 1-minute load average at the start and the end of the run. */
 	load: [start: number, end: number];
 }
@@ -56,8 +61,14 @@ function tally(sandbox: KallglotSandbox, runs: IRun[], prefixes: string[], conta
 		keys.add(r.headers['idempotency-key'] ?? r.requestId);
 		dialKeys.set(r.path, keys);
 	}
+	const attempts = new Map<string, number>();
+	for (const r of sandbox.requests.filter(isBillable)) {
+		const key = r.headers['idempotency-key'] ?? r.requestId;
+		attempts.set(key, (attempts.get(key) ?? 0) + 1);
+	}
 	return {
 		failures,
+		maxAttempts: Math.max(0, ...attempts.values()),
 		duplicateSessions: [...perContact.values()].reduce((n, count) => n + count - 1, 0),
 		duplicateDials: [...dialKeys.values()].reduce((n, keys) => n + keys.size - 1, 0),
 		rateLimited: sandbox.requests.filter((r) => r.status === 429).length,
@@ -67,9 +78,16 @@ function tally(sandbox: KallglotSandbox, runs: IRun[], prefixes: string[], conta
 /**
  * `executions` campaigns of `contacts` contacts each, started together on one API key, against
  * `limitPerSecond` (per 1 s window, or a bucket of that many refilled per second); model 'none'
- * runs without a limit (the machine's own floor).
+ * runs without a limit (the machine's own floor). `lateStartMs`: each execution starts this long
+ * after the one before (a second campaign started while the first is mid-window).
  */
-export async function campaign(contacts: number, limitPerSecond: number, model: RateLimitModel | 'none' = 'fixed-window', executions = 1): Promise<CampaignResult> {
+export async function campaign(
+	contacts: number,
+	limitPerSecond: number,
+	model: RateLimitModel | 'none' = 'fixed-window',
+	executions = 1,
+	lateStartMs = 0,
+): Promise<CampaignResult> {
 	const sandbox = await KallglotSandbox.start({
 		rateLimit: model === 'none' ? null : { limit: limitPerSecond, windowMs: 1000, model },
 	});
@@ -78,7 +96,12 @@ export async function campaign(contacts: number, limitPerSecond: number, model: 
 		const prefixes = Array.from({ length: executions }, (_, i) => `E${i}`);
 		const loadAtStart = round(loadavg()[0], 1) as number;
 		const started = performance.now();
-		const runs = await Promise.all(prefixes.map((prefix) => startCampaign(new Kallglot(), credentials, contacts, prefix).done));
+		const runs = await Promise.all(
+			prefixes.map(async (prefix, i) => {
+				if (i > 0 && lateStartMs > 0) await sleep(i * lateStartMs);
+				return startCampaign(new Kallglot(), credentials, contacts, prefix).done;
+			}),
+		);
 		const wallSeconds = (performance.now() - started) / 1000;
 		const billable = 2 * contacts * executions;
 		const idealSeconds = billable / limitPerSecond;
@@ -92,6 +115,7 @@ export async function campaign(contacts: number, limitPerSecond: number, model: 
 			wallSeconds: round(wallSeconds, 2) as number,
 			ratioToIdeal: round(wallSeconds / idealSeconds, 2) as number,
 			shareOfLimit: round(billable / wallSeconds / limitPerSecond, 2) as number,
+			lateStartMs,
 			...tally(sandbox, runs, prefixes, contacts),
 			load: [loadAtStart, round(loadavg()[0], 1) as number],
 		};

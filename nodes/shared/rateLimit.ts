@@ -118,6 +118,8 @@ function asPacerState(value: unknown): PacerState | null {
  * only lets more tokens gather, which the next answers spend at once.
  */
 const BUCKET_RATE_SHARE = 0.85;
+/** A window's start told this closely is met: arriving at most this late still finds requests left. */
+const PHASE_ENOUGH_MS = 8;
 /** Refill measured over less than this is too coarse to replace the header's own estimate. */
 const MIN_REFILL_SPAN_MS = 250;
 
@@ -138,6 +140,12 @@ const MIN_REFILL_SPAN_MS = 250;
  *   arriving at the rounded-up reset, mid-window. A 429 after such an early wait drops the guess
  *   (whole seconds first, then the window-starts-with-us reading, which an aligned window
  *   contradicts) for the plain reset: at most two 429s per execution come from learning.
+ * - Refused before any window of ours (a late-comer: another execution spends each window in a
+ *   burst at its start, and 429s do not show in its Remaining): each 429 tells where in the second
+ *   the window ends, to within (arrival, min(reset, arrival + Retry-After)]; windows of whole
+ *   seconds end at the same point of every second, so the next attempt goes to the middle of what
+ *   is still possible, and once that is known to PHASE_ENOUGH_MS, to the window's start, where it
+ *   finds requests left and, from then on, meets the other execution at each window's start.
  * - Nothing remains, token bucket (seen as a reset that moves while nothing comes back): wait
  *   for one token at the refill rate measured from the answers (tokens regained per ms).
  *
@@ -179,6 +187,14 @@ export class RateLimitPacer {
 	private trustOwnWindows = true;
 	/** The wait last given ended before the reported reset (a guess a 429 would refute). */
 	private guessedEarly = false;
+	/**
+	 * Refused before any window of ours (another execution spends each window in a burst at its
+	 * start): where in the second the windows end, in (from, from + width] ms, narrowed by each
+	 * 429, so we arrive at a window's start and take part of it.
+	 */
+	private endPhase: { from: number; width: number } | null = null;
+	/** When to send next after the last 429, chosen from endPhase once, so waiting does not move it on. */
+	private probeAt: number | null = null;
 
 	/** Tokens regained and the ms they took, while the bucket was not full. */
 	private refilled = 0;
@@ -235,6 +251,9 @@ export class RateLimitPacer {
 		const current: Observation = { ...reading, status, sentAt, receivedAt: this.now() };
 		if (status === 429) this.learnFromRefusal();
 		this.guessedEarly = false;
+		this.probeAt = null;
+		if (status === 429 && this.model === 'window' && this.windowSeenFrom === null) this.narrowEndPhase(headers, current);
+		else if (status !== 429) this.endPhase = null;
 		if (prev !== null && prev.status !== 429 && status !== 429) this.compare(prev, current);
 		if (this.model === 'window') this.trackWindow(prev, current);
 		this.last = current;
@@ -245,6 +264,7 @@ export class RateLimitPacer {
 		const last = this.last;
 		if (last === null) return 0;
 		const now = this.now();
+		if (this.model === 'window' && last.status === 429 && this.endPhase !== null) return this.untilEndPhase(last, now);
 		// Shared: the last request is left to the other consumer rather than raced for (a 429).
 		if (last.resetAt <= now || last.remaining >= (now < this.sharedUntil ? 2 : 1)) return 0;
 		if (this.model === 'bucket') {
@@ -269,6 +289,42 @@ export class RateLimitPacer {
 		if (span === null) return last.resetAt;
 		// Received, not sent: the window opened when our first request in it reached Kallglot, at the latest then.
 		return Math.min(last.resetAt, seenFrom + span);
+	}
+
+	/** A 429 says the window it fell in ends after it arrived and by its reset and its Retry-After. */
+	private narrowEndPhase(headers: unknown, refusal: Observation): void {
+		const arrived = (refusal.sentAt + refusal.receivedAt) / 2;
+		const retryAfter = parseRetryAfter(headerValue(headers, 'retry-after'), refusal.receivedAt);
+		const lo = Math.max(arrived, refusal.resetAt - 1000);
+		const hi = Math.min(refusal.resetAt, retryAfter === null ? Infinity : refusal.receivedAt + retryAfter);
+		if (!(hi - lo < 1000)) return;
+		const seen = { from: lo % 1000, width: hi - lo };
+		const known = this.endPhase;
+		if (known === null) {
+			this.endPhase = seen;
+			return;
+		}
+		// Intersect the two arcs of the second (the earlier one shifted by a whole second if that is where they meet).
+		let best: { from: number; width: number } | null = null;
+		for (const shift of [-1000, 0, 1000]) {
+			const from = Math.max(known.from + shift, seen.from);
+			const to = Math.min(known.from + shift + known.width, seen.from + seen.width);
+			if (to > from && (best === null || to - from > best.width)) best = { from: ((from % 1000) + 1000) % 1000, width: to - from };
+		}
+		// None: the windows moved (another execution's drift, or not whole seconds): start again from this answer.
+		this.endPhase = best ?? seen;
+	}
+
+	/** The wait until the next moment in the second where a window may start, probing the middle of what is left. */
+	private untilEndPhase(last: Observation, now: number): number {
+		const { from, width } = this.endPhase!;
+		const halfTrip = (last.receivedAt - last.sentAt) / 2;
+		const phase = width <= PHASE_ENOUGH_MS ? from + width : from + width / 2;
+		if (this.probeAt === null) {
+			const earliest = now + halfTrip;
+			this.probeAt = earliest + ((((phase - earliest) % 1000) + 1000) % 1000) - halfTrip;
+		}
+		return Math.max(0, Math.ceil(this.probeAt - now));
 	}
 
 	private learnFromRefusal(): void {

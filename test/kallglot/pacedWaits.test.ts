@@ -125,3 +125,59 @@ test('stopped during a Retry-After wait: no retry', async () => {
 	await expect(waiting).rejects.toThrow(/^Stopped/);
 	expect(h.sent).toEqual([START]);
 });
+
+describe('a 429 that names its wait is waited out apart from the retries (RETRY.default.rateLimitWaitMs: 2 minutes)', () => {
+	// Retry-After alone, so the waits seen are the transport's (a reset would add the pacer's).
+	const refusedOnly = (retryAfter: string) => ({ ...refused(retryAfter), headers: { 'retry-after': retryAfter } });
+	const created = { statusCode: 201, headers: limitHeaders(5, 4, START + 5000), body: { id: 'sess_1', status: 'created' } };
+
+	test('more 429s than retries (another campaign took each window first): waited out, the item does not fail', async () => {
+		const h = harness([refusedOnly('1'), refusedOnly('1'), refusedOnly('1'), refusedOnly('1'), refusedOnly('1'), refusedOnly('1'), created]);
+		const { result, waits } = await h.run(h.request());
+		expect(result.status).toBe('fulfilled');
+		expect(waits).toEqual([1000, 1000, 1000, 1000, 1000, 1000]);
+		expect(h.sent).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => START + i * (RTT_MS + 1000)));
+	});
+
+	test('a 429 with only X-RateLimit-Reset: waits until the reset, exactly', async () => {
+		const noRetryAfter = { ...refused('1'), headers: limitHeaders(5, 0, START + 1000) };
+		const h = harness([noRetryAfter, created]);
+		const { result, waits } = await h.run(h.request());
+		expect(result.status).toBe('fulfilled');
+		const reset = Math.ceil((START + 1000) / 1000) * 1000;
+		expect(waits).toEqual([reset - (START + RTT_MS)]);
+		expect(h.sent).toEqual([START, reset]);
+	});
+
+	test('a key that stays limited: 2 minutes of 429 waits, then the 3 retries, then the 429 fails the item with Kallglot’s message', async () => {
+		const h = harness(Array.from({ length: 8 }, () => refusedOnly('30')));
+		const { result, waits } = await h.run(h.request());
+		expect(result.status).toBe('rejected');
+		expect(String((result as PromiseRejectedResult).reason.message)).toMatch(/slow down/);
+		// 4 × 30 s fill the 2 minutes; the 3 retries wait 30 s each too.
+		expect(waits).toEqual(Array.from({ length: 7 }, () => 30_000));
+		expect(h.sent).toHaveLength(8);
+	});
+
+	test('a Retry-After of 0 counts as 500 ms (the base delay): 240 quick 429s at most, then the retries', async () => {
+		const h = harness(Array.from({ length: 244 }, () => refusedOnly('0')));
+		const { result, waits } = await h.run(h.request());
+		expect(result.status).toBe('rejected');
+		expect(waits).toEqual(Array.from({ length: 243 }, () => 0));
+		expect(h.sent).toHaveLength(244);
+	});
+
+	test('stopped during a 429 wait beyond the retries: the wait ends at once, nothing more is sent', async () => {
+		const h = harness([refusedOnly('1'), refusedOnly('1'), refusedOnly('1'), refusedOnly('1'), refusedOnly('1')]);
+		const call = h.request();
+		for (let i = 0; i < 4; i++) {
+			expect(await h.waiting()).toBe(1000);
+			await h.clock.fireNext();
+		}
+		expect(await h.waiting()).toBe(1000);
+		h.cancel.abort();
+		await expect(call).rejects.toThrow(/^Stopped/);
+		expect(h.sent).toHaveLength(5);
+		expect(h.clock.pending).toBe(0);
+	});
+});

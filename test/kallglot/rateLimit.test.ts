@@ -8,6 +8,7 @@ import { parseRetryAfter, RateLimitPacer, retryDelayHint } from '../../nodes/sha
 import { KallglotSandbox } from '../../sandbox';
 import { runKallglotNode } from '../helpers/engine';
 import { simulate } from '../helpers/pacingSim';
+import { RETRY } from '../../nodes/shared/api/retry';
 import { dialItems, startCampaign } from '../helpers/campaign';
 import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
 
@@ -151,6 +152,37 @@ describe('RateLimitPacer (plain object, injected clock)', () => {
 		expect(b.delayMs()).toBe(START + 3 + 1000 - now);
 	});
 
+	test('a late-comer refused every window (another execution bursts at each start): each 429 halves where the window starts, then it arrives there', () => {
+		// The other execution opens a 1 s window at .437 of every second and spends it in its first 12 ms.
+		const WHOLE = START - 437;
+		const late = pacer();
+		const arrivals: number[] = [];
+		now = START + 502;
+		late.observe({ ...headersAt(START + 501), 'retry-after': '1' }, START + 500, 429);
+		for (let attempt = 0; attempt < 12; attempt++) {
+			now += 1000; // the Retry-After
+			now += late.delayMs();
+			const arrived = now + 1;
+			arrivals.push((arrived - WHOLE) % 1000);
+			const intoWindow = (arrived - WHOLE - 437 + 1000) % 1000;
+			now += 2;
+			if (intoWindow < 12) {
+				late.observe({ ...headersAt(arrived), 'x-ratelimit-remaining': '1' }, now - 2, 200);
+				break;
+			}
+			late.observe({ ...headersAt(arrived), 'retry-after': '1' }, now - 2, 429);
+		}
+		// Where in the second the window starts: (0, 939] after the first 429 (refused at .938, told 1 s);
+		// each probe goes to the middle (waits are whole ms) and its 429 halves it: after .470 (0, 472],
+		// after .236 (236, 472], after .354 (354, 472], after .413 (413, 472]; .442 is 5 ms into a window.
+		expect(arrivals).toEqual([470, 236, 354, 413, 442]);
+		expect(late.delayMs()).toBe(0);
+		function headersAt(arrived: number) {
+			const windowEnd = WHOLE + 437 + Math.ceil((arrived - WHOLE - 437) / 1000) * 1000;
+			return { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(windowEnd / 1000)) };
+		}
+	});
+
 	test('another consumer on the key: the last request is left to it instead of raced for', () => {
 		const p = pacer();
 		answer(p, 50, 40, START + 1000);
@@ -250,6 +282,38 @@ describe('a campaign against the sandbox limiters on a simulated clock (same ste
 		expect(ratios.map((r) => r.ratioToIdeal)).toEqual([1.131, 1.037, 1.088]);
 		expect(ratios.map((r) => r.refused)).toEqual([0, 6, 0]);
 		expect(Math.max(...ratios.map((r) => r.maxAttempts))).toBeLessThanOrEqual(2);
+	});
+	test.each([
+		['fixed-window', 5, true],
+		['fixed-window', 50, false],
+		['token-bucket', 5, true],
+		['token-bucket', 50, false],
+	] as const)('a second execution started 0.1–1.7 s after the first, %s at %i/s: its 429s are waited out, no item fails', (model, limit, failedBefore) => {
+		const staggers = Array.from({ length: 17 }, (_, i) => (i + 1) * 100);
+		const withWaits = staggers.map((staggerMs) => simulate({ model, limit, requests: limit * 8, clients: 2, staggerMs }));
+		for (const result of withWaits) {
+			expect(result.failed).toBe(0);
+			expect(result.perClient).toEqual([limit * 8, limit * 8]);
+		}
+		// Every 429 counted against the 3 retries (the transport before rateLimitWaitMs): items failed.
+		const countedAsRetries = { ...RETRY.default, rateLimitWaitMs: undefined };
+		const failed = staggers.map((staggerMs) => simulate({ model, limit, requests: limit * 8, clients: 2, staggerMs, policy: countedAsRetries }).failed);
+		expect(Math.max(...failed) > 0).toBe(failedBefore);
+	});
+
+	test.each([
+		[5, 300],
+		[50, 3000],
+	] as const)('a late-comer behind a long campaign, fixed window at %i/s: in within 10 s (not when the first ends), a share of the windows, no failure', (limit, requests) => {
+		for (const staggerMs of [100, 500, 900, 1300, 1700]) {
+			const result = simulate({ model: 'fixed-window', limit, requests, clients: 2, staggerMs });
+			expect(result.failed).toBe(0);
+			expect(result.firstAcceptedMs[1]).toBeLessThanOrEqual(10_000);
+			expect(result.maxAttempts).toBeLessThanOrEqual(8);
+			expect(result.refused).toBeLessThanOrEqual(8);
+			// Together ≥ 0.9× the limit.
+			expect(result.ratioToIdeal).toBeLessThanOrEqual(1 / 0.9);
+		}
 	});
 });
 

@@ -18,16 +18,28 @@ export interface RetryPolicy {
 	 * maxDelayMs is not held (the request goes out).
 	 */
 	maxTotalDelayMs?: number;
+	/**
+	 * A 429 that names its wait (Retry-After, the envelope's retry_after, or X-RateLimit-Reset),
+	 * within maxDelayMs, is waited out and retried without using up maxRetries, until this many ms
+	 * of such waits in all for one request; past it, a 429 is an ordinary retry (so a key that stays
+	 * limited still fails, with Kallglot's 429 message). Each wait counts at least baseDelayMs, so a
+	 * Retry-After of 0 cannot loop for long. Absent: every 429 is an ordinary retry (the triggers,
+	 * bound by their own deadlines).
+	 */
+	rateLimitWaitMs?: number;
 	/** Statuses worth retrying (default RETRYABLE_STATUSES); a 409 only when it is idempotency_conflict. */
 	retryOn?: ReadonlySet<number>;
 }
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([409, 429, 500, 502, 503, 504]);
 
-const DEFAULT: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 60_000 };
+// Two campaigns on one key can refuse each other's requests a window at a time: a 429 Kallglot
+// asks to wait out must not fail an item while the key still gives, so 2 minutes of such waits
+// per request before the 3 retries meant for errors begin to count.
+const DEFAULT: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 60_000, rateLimitWaitMs: 120_000 };
 
 export const RETRY = {
-	/** An action node's call: a few retries, Retry-After waited up to a minute. */
+	/** An action node's call: a few retries, Retry-After waited up to a minute, 429s up to 2 minutes in all. */
 	default: DEFAULT,
 	// A 502 means the SIP dial failed: retrying would ring the person again, so only transient
 	// statuses that cannot have placed a call are retried.

@@ -17,7 +17,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { parseBaseUrl } from '../baseUrl';
 import { sleep, type Clock } from '../clock';
 import { explainNetworkFailure } from '../networkFailure';
-import { headerValue, retryDelayHint, type RateLimitPacer } from '../rateLimit';
+import { headerValue, readLimitHeaders, retryDelayHint, type RateLimitPacer } from '../rateLimit';
 import { errorEnvelope, headers as wireHeaders, type KallglotScope } from '../wire';
 import { apiError, networkError, pacedError, stoppedError } from './errors';
 import { backoffMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry';
@@ -82,6 +82,12 @@ function worthRetrying(cause: unknown, url: string): boolean {
 	return explainNetworkFailure(cause, { url, proxy: null }).transient;
 }
 
+/** A 429 with no Retry-After: the wait until X-RateLimit-Reset, or null when it does not say. */
+function untilReset(headers: unknown, now: number): number | null {
+	const reading = readLimitHeaders(headers);
+	return reading === null ? null : Math.max(0, reading.resetAt - now);
+}
+
 /** One Kallglot call with retries. Resolves with the full 2xx answer; any other ends in a node error. */
 export async function send(ctx: KallglotContext, request: KallglotRequest, policy: RetryPolicy, deps: TransportDeps): Promise<RawResponse> {
 	const { clock, pacer } = deps;
@@ -116,7 +122,10 @@ export async function send(ctx: KallglotContext, request: KallglotRequest, polic
 		if (signal?.aborted) throw stoppedError(node, itemIndex);
 	};
 
-	for (let attempt = 0; ; attempt++) {
+	/** Waited so far for 429s that named their wait, against policy.rateLimitWaitMs (not retries). */
+	let rateLimitWaited = 0;
+	/** `attempt`: requests sent so far; `retries`: of maxRetries, used by errors and by 429s past rateLimitWaitMs. */
+	for (let attempt = 0, retries = 0; ; attempt++) {
 		if (signal?.aborted) throw stoppedError(node, itemIndex);
 		// Pace.
 		const paced = pacer?.delayMs() ?? 0;
@@ -134,8 +143,9 @@ export async function send(ctx: KallglotContext, request: KallglotRequest, polic
 			pacer?.observe(response.headers, sentAt, response.statusCode);
 		} catch (error) {
 			if (signal?.aborted) throw stoppedError(node, itemIndex);
-			const backoff = backoffMs(attempt, policy, deps.random);
-			if (attempt < policy.maxRetries && inBudget(backoff) && worthRetrying(error, options.url)) {
+			const backoff = backoffMs(retries, policy, deps.random);
+			if (retries < policy.maxRetries && inBudget(backoff) && worthRetrying(error, options.url)) {
+				retries++;
 				await wait(backoff);
 				continue;
 			}
@@ -149,9 +159,21 @@ export async function send(ctx: KallglotContext, request: KallglotRequest, polic
 		const error = parsed.success ? parsed.data.error : undefined;
 		const hint = retryDelayHint(headerValue(response.headers, wireHeaders.retryAfter), error?.retry_after, clock.now());
 		const retryable = retryOn.has(status) && (status !== 409 || error?.code === 'idempotency_conflict');
-		const delay = hint ?? backoffMs(attempt, policy, deps.random);
-		// Wait, or fail.
-		if (retryable && attempt < policy.maxRetries && delay <= policy.maxDelayMs && inBudget(delay) && !signal?.aborted) {
+		// Wait, or fail. A 429 that names its wait is Kallglot asking for time, not an error: another
+		// execution on the key may take each window's requests first, so it is waited out apart from
+		// the retries (see RetryPolicy.rateLimitWaitMs).
+		const asked = status === 429 && retryable ? (hint ?? untilReset(response.headers, clock.now())) : null;
+		if (asked !== null && asked <= policy.maxDelayMs && inBudget(asked) && !signal?.aborted) {
+			const charged = Math.max(asked, policy.baseDelayMs);
+			if (rateLimitWaited + charged <= (policy.rateLimitWaitMs ?? -1)) {
+				rateLimitWaited += charged;
+				await wait(asked);
+				continue;
+			}
+		}
+		const delay = hint ?? backoffMs(retries, policy, deps.random);
+		if (retryable && retries < policy.maxRetries && delay <= policy.maxDelayMs && inBudget(delay) && !signal?.aborted) {
+			retries++;
 			await wait(delay);
 			continue;
 		}
