@@ -6,7 +6,8 @@
  */
 import { parseRetryAfter, RateLimitPacer, retryDelayHint } from '../../nodes/shared/rateLimit';
 import { KallglotSandbox } from '../../sandbox';
-import { runKallglotNode } from '../helpers/engine';
+import { runKallglotNode, type RunOptions } from '../helpers/engine';
+import { FakeClock, stepToEnd } from '../helpers/clock';
 import { simulate } from '../helpers/pacingSim';
 import { RETRY } from '../../nodes/shared/api/retry';
 import { dialItems, startCampaign } from '../helpers/campaign';
@@ -326,48 +327,68 @@ describe('through the node and the sandbox', () => {
 	const credentials = () => ({ apiKey: sandbox!.apiKey, baseUrl: sandbox!.baseUrl });
 	const createParams = { resource: 'session', operation: 'create', mode: 'bidirectional_translation' };
 	const creates = () => sandbox!.requests.filter((r) => r.method === 'POST' && r.path === '/v1/sessions');
-	/** Gap between the first attempt and its retry, as the sandbox saw them. */
-	const retryGap = () => creates()[1].at - creates()[0].at;
 
-	test('a 429 with an HTTP-date Retry-After is retried no earlier than that date', async () => {
-		sandbox = await KallglotSandbox.start();
-		// HTTP-dates have whole seconds: 2.5 s ahead is at least 1.5 s ahead once truncated.
-		const date = new Date(Date.now() + 2500).toUTCString();
+	/**
+	 * The node on a fake clock, run to its end with its waits fired one by one; `sentAt`: when each
+	 * request the sandbox saw went out, on that clock (time moves only between the node's requests).
+	 */
+	async function runOnClock(clock: FakeClock, options: Omit<RunOptions, 'credentials' | 'clock'>) {
+		const sentAt: number[] = [];
+		const { result, waits } = await stepToEnd(clock, runKallglotNode({ ...options, credentials: credentials(), clock }), () => {
+			for (let i = sentAt.length; i < sandbox!.requests.length; i++) sentAt.push(clock.now());
+		});
+		if (result.status === 'rejected') throw result.reason;
+		return { ...result.value, waits, sentAt };
+	}
+	/** The limiter on the test's clock, as generous as the sandbox's nominal headers: its headers follow the fake time. */
+	const nominal = (clock: FakeClock) => ({ limit: 1000, windowMs: 60_000, now: () => clock.now() });
+
+	test('a 429 with an HTTP-date Retry-After is retried at that date, exactly', async () => {
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: nominal(clock) });
+		// HTTP-dates have whole seconds: 2.5 s after 19:12:18.500.
+		const date = 'Tue, 01 Dec 2026 19:12:21 GMT';
 		sandbox.injectFault({ path: '/v1/sessions', status: 429, code: 'rate_limit_exceeded', retryAfterHeader: date });
-		const started = Date.now();
-		const { items, error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { items, error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
 		expect(items?.[0].json.id).toMatch(/^sess_/);
-		expect(creates()).toHaveLength(2);
-		expect(creates()[1].at).toBeGreaterThanOrEqual(Math.floor(started / 1000) * 1000 + 1000); // not the 0.5 s backoff
-		expect(creates()[1].at).toBeGreaterThanOrEqual(Date.parse(date));
+		expect(creates().map((r) => r.status)).toEqual([429, 201]);
+		expect(waits).toEqual([2500]); // not the 0.5 s backoff
+		expect(sentAt).toEqual([NOW, Date.parse(date)]);
 	});
 
 	test('an unparseable Retry-After falls back to the envelope\'s retry_after', async () => {
-		sandbox = await KallglotSandbox.start();
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: nominal(clock) });
 		sandbox.injectFault({ path: '/v1/sessions', status: 429, retryAfterHeader: 'in a bit', retryAfter: 2 });
-		const { error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
-		expect(retryGap()).toBeGreaterThanOrEqual(1900);
+		expect(waits).toEqual([2000]);
+		expect(sentAt).toEqual([NOW, NOW + 2000]);
 	});
 
 	test('the longest hint wins: header 0 s, envelope 2 s', async () => {
-		sandbox = await KallglotSandbox.start();
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: nominal(clock) });
 		sandbox.injectFault({ path: '/v1/sessions', status: 429, retryAfterHeader: '0', retryAfter: 2 });
-		const { error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
-		expect(retryGap()).toBeGreaterThanOrEqual(1900);
+		expect(waits).toEqual([2000]);
+		expect(sentAt).toEqual([NOW, NOW + 2000]);
 	});
 
-	test('a real limiter answering HTTP-dates: the item waits it out and succeeds', async () => {
-		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 2500, retryAfterFormat: 'http-date' } });
-		await runKallglotNode({ parameters: createParams, credentials: credentials() }); // fills the window
+	test('a real limiter answering HTTP-dates: the item waits it out, exactly, and succeeds', async () => {
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 2500, retryAfterFormat: 'http-date', now: () => clock.now() } });
+		await runOnClock(clock, { parameters: createParams }); // opens the window at 19:12:18.500 and fills it
 		sandbox.clearRequests();
-		const { items, error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { items, error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
 		expect(items?.[0].json.id).toMatch(/^sess_/);
-		const limited = creates().filter((r) => r.status === 429);
-		expect(limited.length).toBeLessThanOrEqual(1); // the first try of this run, then a single retry at the date
+		// The window ends at 19:12:21.000; the limiter says 3 s (rounded up) as an HTTP-date: 19:12:21 GMT.
+		expect(creates().map((r) => r.status)).toEqual([429, 201]);
+		expect(waits).toEqual([2500]);
+		expect(sentAt).toEqual([NOW, Date.UTC(2026, 11, 1, 19, 12, 21)]);
 	});
 
 	// One campaign of N items under a limit of L per window: the pacer reads the headers of each
