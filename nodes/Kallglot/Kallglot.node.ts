@@ -9,7 +9,7 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { KallglotApi, stoppedError } from '../shared/api';
-import { systemClock } from '../shared/clock';
+import { systemClock, type Clock } from '../shared/clock';
 import { asNodeError } from '../shared/nodeError';
 import { RateLimitPacer } from '../shared/rateLimit';
 import { searchAgents } from '../shared/agents/searchAgents';
@@ -96,42 +96,46 @@ export class Kallglot implements INodeType {
 	methods = { listSearch: { searchAgents } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const output: INodeExecutionData[] = [];
-		// Consecutive items, and the next Kallglot node of this execution (Dial after Create
-		// Session), share what Kallglot's responses said about the rate limit: the pacer's state is
-		// kept in the execution's flow context. (A run that throws ends the execution: nothing to keep.)
-		const flow = this.getContext('flow');
-		const clock = systemClock;
-		const pacer = new RateLimitPacer({ now: () => clock.now(), resume: flow[PACER_STATE_KEY] });
-		// Stopping the execution (or its timeout) ends the loop: no item after it sends anything,
-		// and a request waiting or in flight ends at once.
-		const cancelled = this.getExecutionCancelSignal();
-		const api = new KallglotApi(this, { clock, pacer, signal: cancelled });
-
-		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
-			try {
-				const resource = this.getNodeParameter('resource', itemIndex) as string;
-				const operation = this.getNodeParameter('operation', itemIndex) as string;
-				const handler = router[resource]?.[operation];
-				if (!handler) {
-					throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`, {
-						itemIndex,
-					});
-				}
-				output.push(...(await handler.execute.call(this, itemIndex, api)));
-			} catch (error) {
-				if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
-				const nodeError = asNodeError(this.getNode(), error, itemIndex);
-				if (this.continueOnFail()) {
-					output.push({ json: failedItemJson(nodeError, this.getNode().onError), pairedItem: { item: itemIndex } });
-					continue;
-				}
-				throw nodeError;
-			}
-		}
-		flow[PACER_STATE_KEY] = pacer.snapshot();
-		return [output];
+		return await executeOnClock.call(this, systemClock);
 	}
+}
+
+/** The node's run with its waits on `clock` (n8n's: the system clock; tests pass a fake one). */
+export async function executeOnClock(this: IExecuteFunctions, clock: Clock): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const output: INodeExecutionData[] = [];
+	// Consecutive items, and the next Kallglot node of this execution (Dial after Create
+	// Session), share what Kallglot's responses said about the rate limit: the pacer's state is
+	// kept in the execution's flow context. (A run that throws ends the execution: nothing to keep.)
+	const flow = this.getContext('flow');
+	const pacer = new RateLimitPacer({ now: () => clock.now(), resume: flow[PACER_STATE_KEY] });
+	// Stopping the execution (or its timeout) ends the loop: no item after it sends anything,
+	// and a request waiting or in flight ends at once.
+	const cancelled = this.getExecutionCancelSignal();
+	const api = new KallglotApi(this, { clock, pacer, signal: cancelled });
+
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
+		try {
+			const resource = this.getNodeParameter('resource', itemIndex) as string;
+			const operation = this.getNodeParameter('operation', itemIndex) as string;
+			const handler = router[resource]?.[operation];
+			if (!handler) {
+				throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`, {
+					itemIndex,
+				});
+			}
+			output.push(...(await handler.execute.call(this, itemIndex, api)));
+		} catch (error) {
+			if (cancelled?.aborted) throw stoppedAfter(this, itemIndex, items.length);
+			const nodeError = asNodeError(this.getNode(), error, itemIndex);
+			if (this.continueOnFail()) {
+				output.push({ json: failedItemJson(nodeError, this.getNode().onError), pairedItem: { item: itemIndex } });
+				continue;
+			}
+			throw nodeError;
+		}
+	}
+	flow[PACER_STATE_KEY] = pacer.snapshot();
+	return [output];
 }

@@ -93,3 +93,36 @@ export class FakeClock implements Clock {
 		return best;
 	}
 }
+
+/**
+ * Resolves once `condition` holds, looking again every real millisecond (the loopback I/O between
+ * two timers takes real time). No bound of its own: the test's timeout is the only one.
+ */
+export async function until(condition: () => boolean): Promise<void> {
+	while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/**
+ * Runs `work` to its end on `clock`, for code whose only timers on `clock` are its waits: whenever
+ * it is parked on one (nothing else in flight), `parked` is called, then the soonest timer fires.
+ * Time moves only in those steps, so what the code sent between two of them went out at the time
+ * `parked` reads. The waits fired, in order.
+ */
+export async function stepToEnd<T>(
+	clock: FakeClock,
+	work: Promise<T>,
+	parked?: () => void,
+): Promise<{ result: PromiseSettledResult<T>; waits: number[] }> {
+	let result: PromiseSettledResult<T> | undefined;
+	void work.then(
+		(value) => (result = { status: 'fulfilled', value }),
+		(reason: unknown) => (result = { status: 'rejected', reason }),
+	);
+	const waits: number[] = [];
+	for (;;) {
+		await until(() => result !== undefined || clock.pending > 0);
+		parked?.();
+		if (result) return { result, waits };
+		waits.push(await clock.fireNext());
+	}
+}

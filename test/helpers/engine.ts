@@ -16,6 +16,7 @@ import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-ma
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
+	IExecuteFunctions,
 	IHttpRequestOptions,
 	INode,
 	INodeExecutionData,
@@ -29,7 +30,8 @@ import type {
 import { createDeferredPromise, createRunExecutionData, ICredentialsHelper, Workflow } from 'n8n-workflow';
 
 import { KallglotApi } from '../../credentials/KallglotApi.credentials';
-import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
+import { executeOnClock, Kallglot } from '../../nodes/Kallglot/Kallglot.node';
+import type { Clock } from '../../nodes/shared/clock';
 
 export const PACKAGE = 'n8n-nodes-kallglot';
 
@@ -40,6 +42,18 @@ export const PACKAGE = 'n8n-nodes-kallglot';
 if (typeof afterAll === 'function') afterAll(() => Container.get(SSHClientsManager).onShutdown());
 
 const credentialTypes: Record<string, ICredentialType> = { kallglotApi: new KallglotApi() };
+
+/**
+ * The Kallglot node as n8n loads it, with its waits (paced, Retry-After, backoff) on `clock`: a
+ * FakeClock lets a test step them exactly (n8n's way in runs them on the system clock).
+ */
+export function kallglotOnClock(clock: Clock): Kallglot {
+	const node = new Kallglot();
+	node.execute = async function (this: IExecuteFunctions) {
+		return await executeOnClock.call(this, clock);
+	};
+	return node;
+}
 
 export class TestNodeTypes implements INodeTypes {
 	private readonly types = new Map<string, INodeType>();
@@ -156,6 +170,8 @@ export interface RunOptions {
 	/** The node's "On Error" setting; `continueOnFail: true` is 'continueRegularOutput'. */
 	onError?: INode['onError'];
 	mode?: WorkflowExecuteMode;
+	/** The node's clock (a FakeClock, see kallglotOnClock); default n8n's way in, the system clock. */
+	clock?: Clock;
 }
 
 /** The Kallglot (action) node of a test workflow, with the test credential. */
@@ -179,7 +195,8 @@ export async function runKallglotNode(options: RunOptions): Promise<NodeRun> {
 		...(options.onError ? { onError: options.onError } : {}),
 	};
 	const workflowData = { id: 'test', name: 'test', nodes: [node], connections: {}, active: false, settings: {} };
-	const workflow = new Workflow({ ...workflowData, nodeTypes: new TestNodeTypes() });
+	const nodeTypes = new TestNodeTypes(options.clock ? [kallglotOnClock(options.clock)] : undefined);
+	const workflow = new Workflow({ ...workflowData, nodeTypes });
 
 	const mode = options.mode ?? 'manual';
 	const hooks = new ExecutionLifecycleHooks(mode, '1', workflowData as never);

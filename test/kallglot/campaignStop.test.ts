@@ -1,60 +1,104 @@
 /**
  * Stopping a campaign stops dialing: a campaign (Create Session + Dial per contact) runs on
  * n8n-core's real WorkflowExecute against the sandbox; the execution is cancelled as n8n's Stop
- * button (or its timeout) does. Nothing reaches Kallglot after the stop, a wait in progress ends
- * at once, and the node says how many items were done.
+ * button (or its timeout) does. The node's waits and the sandbox's limiter share one fake clock, so
+ * the stop lands during a known wait: nothing reaches Kallglot after it, the execution ends with no
+ * time passing, and the node says how many items were done.
  */
-import { contactIds, startCampaign } from '../helpers/campaign';
+import type { IRun } from 'n8n-workflow';
+
+import { contactIds, startCampaign, type CampaignRun } from '../helpers/campaign';
+import { kallglotOnClock } from '../helpers/engine';
+import { FakeClock, until } from '../helpers/clock';
 import { KallglotSandbox } from '../../sandbox';
-import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
+
+const START = Date.UTC(2026, 11, 1, 19, 12, 18, 437);
 
 let sandbox: KallglotSandbox;
+let clock: FakeClock;
 afterEach(async () => {
 	await sandbox?.close();
 });
 
 const billable = () => sandbox.requests.filter((r) => r.method === 'POST' && (r.path === '/v1/sessions' || r.path.endsWith('/dial')));
+const dials = () => billable().filter((r) => r.path.endsWith('/dial'));
 
-/** Resolves once `condition` holds (checked every 5 ms; the test's own timeout bounds it). */
-async function until(condition: () => boolean): Promise<void> {
-	while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+/** A campaign of `contacts` on the fake clock, against a sandbox whose limiter reads the same clock. */
+async function campaign(rateLimit: { limit: number; windowMs: number }, contacts: number, prefix: string): Promise<CampaignRun> {
+	clock = new FakeClock(START);
+	sandbox = await KallglotSandbox.start({ rateLimit: { ...rateLimit, now: () => clock.now() } });
+	return startCampaign(kallglotOnClock(clock), { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, contacts, prefix);
 }
 
-// n8n cuts a request in flight at the stop (its HTTP helper carries the cancel signal): when the
-// stop lands before the node has read the last answer, that item is not counted as done.
-test('stopped during a rate-limit wait: the wait ends at once, nothing more is sent, the node says how many of 10 items were done', async () => {
-	// 3 requests per 25 s: after 3 sessions the 4th waits ~25 s for the window (under the 60 s the node
-	// holds). Were the wait not ended by the stop, the test would time out (30 s) before the run ends.
-	sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs: 25_000 } });
-	const run = startCampaign(new Kallglot(), { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, 10, 'stop');
-	await until(() => billable().filter((r) => r.status === 201).length === 3);
-	const sentBeforeStop = sandbox.requests.length;
-	run.cancel();
-	const result = await run.done;
+/**
+ * Fires the node's waits one by one until it is parked on one (nothing in flight) with `condition`
+ * holding; that wait's length.
+ */
+async function parkedWhen(condition: () => boolean): Promise<number> {
+	for (;;) {
+		await until(() => clock.pending > 0);
+		if (condition()) return clock.delays[0];
+		await clock.fireNext();
+	}
+}
 
-	expect(sandbox.requests.slice(sentBeforeStop)).toEqual([]);
-	expect(billable()).toHaveLength(3);
+/** Stops the run as n8n's Stop does; its run data once it has ended, which it must do with no time passing. */
+async function stop(run: CampaignRun): Promise<IRun> {
+	const at = clock.now();
+	const sent = sandbox.requests.length;
+	run.cancel();
+	const result = await run.done; // never settles if the wait is not ended by the stop (the test times out)
+	expect(clock.now()).toBe(at);
+	expect(clock.pending).toBe(0);
+	expect(sandbox.requests.slice(sent)).toEqual([]);
+	return result;
+}
+
+const stoppedAfter = (done: number, total: number) =>
+	`Stopped after ${done} of ${total} items: the execution was cancelled, so nothing more was sent to Kallglot`;
+
+test('stopped during a paced wait: the wait ends at once, nothing more is sent, the node says 3 of 10 items were done', async () => {
+	// 3 requests per 25 s: the 3 sessions fill the window, and the 4th waits for its end (under the 60 s the node holds).
+	const run = await campaign({ limit: 3, windowMs: 25_000 }, 10, 'stop');
+	expect(await parkedWhen(() => billable().length === 3)).toBe(25_000);
+	const result = await stop(run);
+
+	expect(billable().map((r) => r.status)).toEqual([201, 201, 201]);
 	expect(sandbox.requests.filter((r) => r.status === 429)).toEqual([]);
 	const error = result.data.resultData.runData['Create Session']?.[0]?.error;
-	expect(error?.message).toMatch(/^Stopped after [23] of 10 items: the execution was cancelled, so nothing more was sent to Kallglot$/);
+	expect(error?.message).toBe(stoppedAfter(3, 10));
 	expect(result.data.resultData.runData.Dial).toBeUndefined();
 	// The sessions created before the stop carry the first three contacts.
 	const created = [...sandbox.sessions.values()].map((s) => (s.metadata as Record<string, unknown>).contact_id).sort();
 	expect(created).toEqual(contactIds('stop', 3));
 });
 
-test('stopped while dialing: no Create Session or Dial after the stop; the items done are counted', async () => {
-	sandbox = await KallglotSandbox.start({ rateLimit: { limit: 4, windowMs: 20_000 } });
-	// 2 contacts: 2 creates, then the Dial node spends the window's 2 left and waits for the next.
-	const run = startCampaign(new Kallglot(), { apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl }, 3, 'dial');
-	await until(() => billable().filter((r) => r.path.endsWith('/dial') && r.status === 200).length === 1);
-	const sentBeforeStop = sandbox.requests.length;
-	run.cancel();
-	const result = await run.done;
+test('stopped during a Retry-After wait: no retry, the node says 3 of 10 items were done', async () => {
+	const run = await campaign({ limit: 3, windowMs: 25_000 }, 10, 'retry');
+	expect(await parkedWhen(() => billable().length === 3)).toBe(25_000);
+	// Kallglot refuses the 4th create when the window has ended (as when another execution took it), asking for 30 s.
+	sandbox.injectFault({ path: '/v1/sessions', status: 429, code: 'rate_limit_exceeded', retryAfter: 30 });
+	expect(await parkedWhen(() => billable().length === 4)).toBe(30_000);
+	expect(clock.now()).toBe(START + 25_000);
+	const result = await stop(run);
 
-	expect(sandbox.requests.slice(sentBeforeStop)).toEqual([]);
-	const error = result.data.resultData.runData.Dial?.[0]?.error;
-	expect(error?.message).toMatch(/^Stopped after [01] of 3 items/);
-	// One dial, answered; the second was waiting for the window when the stop came.
-	expect(billable().filter((r) => r.path.endsWith('/dial'))).toHaveLength(1);
+	expect(billable().map((r) => r.status)).toEqual([201, 201, 201, 429]);
+	expect(result.data.resultData.runData['Create Session']?.[0]?.error?.message).toBe(stoppedAfter(3, 10));
+	expect(result.data.resultData.runData.Dial).toBeUndefined();
+	expect(sandbox.sessions.size).toBe(3);
+});
+
+test('stopped while dialing: no Create Session or Dial after the stop; the items done are counted', async () => {
+	// 4 requests per 20 s: 3 creates and the first dial spend the window; the second dial waits for its end.
+	const run = await campaign({ limit: 4, windowMs: 20_000 }, 3, 'dial');
+	expect(await parkedWhen(() => dials().length === 1)).toBe(20_000);
+	const result = await stop(run);
+
+	expect(result.data.resultData.runData.Dial?.[0]?.error?.message).toBe(stoppedAfter(1, 3));
+	expect(billable().map((r) => [r.path.endsWith('/dial') ? 'dial' : 'create', r.status])).toEqual([
+		['create', 201],
+		['create', 201],
+		['create', 201],
+		['dial', 200],
+	]);
 });

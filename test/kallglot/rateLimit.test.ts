@@ -2,15 +2,17 @@
  * Retry-After in both RFC 9110 forms, the envelope's retry_after, and pacing by
  * X-RateLimit-Limit / -Remaining / -Reset across the items of one execution: the pacer's steps on
  * a fake clock, whole campaigns against the sandbox's limiters on a simulated clock, and the node
- * against the sandbox over loopback.
+ * against the sandbox over loopback, the node's waits and the sandbox's limiter on one fake clock
+ * (the exact waits and send times, whatever the machine's load).
  */
 import { parseRetryAfter, RateLimitPacer, retryDelayHint } from '../../nodes/shared/rateLimit';
 import { KallglotSandbox } from '../../sandbox';
-import { runKallglotNode } from '../helpers/engine';
+import type { IRun } from 'n8n-workflow';
+import { kallglotOnClock, runKallglotNode, type RunOptions } from '../helpers/engine';
+import { FakeClock, stepToEnd } from '../helpers/clock';
 import { simulate } from '../helpers/pacingSim';
 import { RETRY } from '../../nodes/shared/api/retry';
 import { dialItems, startCampaign } from '../helpers/campaign';
-import { Kallglot } from '../../nodes/Kallglot/Kallglot.node';
 
 const NOW = Date.UTC(2026, 11, 1, 19, 12, 18, 500);
 
@@ -326,95 +328,146 @@ describe('through the node and the sandbox', () => {
 	const credentials = () => ({ apiKey: sandbox!.apiKey, baseUrl: sandbox!.baseUrl });
 	const createParams = { resource: 'session', operation: 'create', mode: 'bidirectional_translation' };
 	const creates = () => sandbox!.requests.filter((r) => r.method === 'POST' && r.path === '/v1/sessions');
-	/** Gap between the first attempt and its retry, as the sandbox saw them. */
-	const retryGap = () => creates()[1].at - creates()[0].at;
 
-	test('a 429 with an HTTP-date Retry-After is retried no earlier than that date', async () => {
-		sandbox = await KallglotSandbox.start();
-		// HTTP-dates have whole seconds: 2.5 s ahead is at least 1.5 s ahead once truncated.
-		const date = new Date(Date.now() + 2500).toUTCString();
+	/**
+	 * The node on a fake clock, run to its end with its waits fired one by one; `sentAt`: when each
+	 * request the sandbox saw went out, on that clock (time moves only between the node's requests).
+	 */
+	async function runOnClock(clock: FakeClock, options: Omit<RunOptions, 'credentials' | 'clock'>) {
+		const sentAt: number[] = [];
+		const { result, waits } = await stepToEnd(clock, runKallglotNode({ ...options, credentials: credentials(), clock }), () => {
+			for (let i = sentAt.length; i < sandbox!.requests.length; i++) sentAt.push(clock.now());
+		});
+		if (result.status === 'rejected') throw result.reason;
+		return { ...result.value, waits, sentAt };
+	}
+	/** The limiter on the test's clock, as generous as the sandbox's nominal headers: its headers follow the fake time. */
+	const nominal = (clock: FakeClock) => ({ limit: 1000, windowMs: 60_000, now: () => clock.now() });
+
+	test('a 429 with an HTTP-date Retry-After is retried at that date, exactly', async () => {
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: nominal(clock) });
+		// HTTP-dates have whole seconds: 2.5 s after 19:12:18.500.
+		const date = 'Tue, 01 Dec 2026 19:12:21 GMT';
 		sandbox.injectFault({ path: '/v1/sessions', status: 429, code: 'rate_limit_exceeded', retryAfterHeader: date });
-		const started = Date.now();
-		const { items, error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { items, error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
 		expect(items?.[0].json.id).toMatch(/^sess_/);
-		expect(creates()).toHaveLength(2);
-		expect(creates()[1].at).toBeGreaterThanOrEqual(Math.floor(started / 1000) * 1000 + 1000); // not the 0.5 s backoff
-		expect(creates()[1].at).toBeGreaterThanOrEqual(Date.parse(date));
+		expect(creates().map((r) => r.status)).toEqual([429, 201]);
+		expect(waits).toEqual([2500]); // not the 0.5 s backoff
+		expect(sentAt).toEqual([NOW, Date.parse(date)]);
 	});
 
 	test('an unparseable Retry-After falls back to the envelope\'s retry_after', async () => {
-		sandbox = await KallglotSandbox.start();
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: nominal(clock) });
 		sandbox.injectFault({ path: '/v1/sessions', status: 429, retryAfterHeader: 'in a bit', retryAfter: 2 });
-		const { error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
-		expect(retryGap()).toBeGreaterThanOrEqual(1900);
+		expect(waits).toEqual([2000]);
+		expect(sentAt).toEqual([NOW, NOW + 2000]);
 	});
 
 	test('the longest hint wins: header 0 s, envelope 2 s', async () => {
-		sandbox = await KallglotSandbox.start();
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: nominal(clock) });
 		sandbox.injectFault({ path: '/v1/sessions', status: 429, retryAfterHeader: '0', retryAfter: 2 });
-		const { error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
-		expect(retryGap()).toBeGreaterThanOrEqual(1900);
+		expect(waits).toEqual([2000]);
+		expect(sentAt).toEqual([NOW, NOW + 2000]);
 	});
 
-	test('a real limiter answering HTTP-dates: the item waits it out and succeeds', async () => {
-		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 2500, retryAfterFormat: 'http-date' } });
-		await runKallglotNode({ parameters: createParams, credentials: credentials() }); // fills the window
+	test('a real limiter answering HTTP-dates: the item waits it out, exactly, and succeeds', async () => {
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 2500, retryAfterFormat: 'http-date', now: () => clock.now() } });
+		await runOnClock(clock, { parameters: createParams }); // opens the window at 19:12:18.500 and fills it
 		sandbox.clearRequests();
-		const { items, error } = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const { items, error, waits, sentAt } = await runOnClock(clock, { parameters: createParams });
 		expect(error).toBeUndefined();
 		expect(items?.[0].json.id).toMatch(/^sess_/);
-		const limited = creates().filter((r) => r.status === 429);
-		expect(limited.length).toBeLessThanOrEqual(1); // the first try of this run, then a single retry at the date
+		// The window ends at 19:12:21.000; the limiter says 3 s (rounded up) as an HTTP-date: 19:12:21 GMT.
+		expect(creates().map((r) => r.status)).toEqual([429, 201]);
+		expect(waits).toEqual([2500]);
+		expect(sentAt).toEqual([NOW, Date.UTC(2026, 11, 1, 19, 12, 21)]);
 	});
 
 	// One campaign of N items under a limit of L per window: the pacer reads the headers of each
-	// answer, so items wait for the window instead of bouncing off 429s.
-	test.each([
-		[1000, 0],
-		// Not whole seconds: the first guess (1 s) and the next (reset − send) can each cost one 429.
-		[1500, 2],
-	])('a campaign of 8 items under a 3-per-%i ms limit: no failure, at most %i × 429, all sessions created', async (windowMs, most429s) => {
-		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs } });
-		const input = Array.from({ length: 8 }, (_, i) => ({ json: { contact: i } }));
-		const { items, error } = await runKallglotNode({ parameters: createParams, input, credentials: credentials(), continueOnFail: true });
+	// answer, so items wait for the window instead of bouncing off 429s. The node and the limiter
+	// share a fake clock: the same steps every run, whatever the machine's load.
+	const campaignOf8 = (clock: FakeClock) => runOnClock(clock, {
+		parameters: createParams,
+		input: Array.from({ length: 8 }, (_, i) => ({ json: { contact: i } })),
+		continueOnFail: true,
+	});
+
+	test('a campaign of 8 items under a 3-per-second limit: waits for each window, no 429, all sessions created', async () => {
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs: 1000, now: () => clock.now() } });
+		const { items, error, waits, sentAt } = await campaignOf8(clock);
 		expect(error).toBeUndefined();
 		expect(items?.filter((i) => i.json.error !== undefined)).toEqual([]);
-		expect(items?.map((i) => i.pairedItem)).toEqual(input.map((_, i) => ({ item: i })));
-		expect(creates().filter((r) => r.status === 429).length).toBeLessThanOrEqual(most429s);
+		expect(items?.map((i) => i.pairedItem)).toEqual(Array.from({ length: 8 }, (_, i) => ({ item: i })));
+		expect(waits).toEqual([1000, 1000]);
+		expect(sentAt.map((t) => t - NOW)).toEqual([0, 0, 0, 1000, 1000, 1000, 2000, 2000]);
+		expect(creates().filter((r) => r.status === 429)).toHaveLength(0);
 		expect(sandbox.sessions.size).toBe(8);
 	});
 
-	test('a token-bucket limit (3 tokens, 3 per second): no 429, no failure', async () => {
-		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs: 1000, model: 'token-bucket' } });
-		const input = Array.from({ length: 8 }, (_, i) => ({ json: { contact: i } }));
-		const { items, error } = await runKallglotNode({ parameters: createParams, input, credentials: credentials(), continueOnFail: true });
+	test('a campaign of 8 items under a 3-per-1500 ms limit (not whole seconds): the 1 s guess costs one 429, then the window it measured', async () => {
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs: 1500, now: () => clock.now() } });
+		const { items, error, waits, sentAt } = await campaignOf8(clock);
 		expect(error).toBeUndefined();
 		expect(items?.filter((i) => i.json.error !== undefined)).toEqual([]);
+		// 1 s guessed → 429 with Retry-After 1 s (0.5 s left, rounded up) → a new window at 2 s, spent → 1.5 s, its length.
+		expect(waits).toEqual([1000, 1000, 1500]);
+		expect(sentAt.map((t) => t - NOW)).toEqual([0, 0, 0, 1000, 2000, 2000, 2000, 3500, 3500]);
+		expect(creates().map((r) => r.status)).toEqual([201, 201, 201, 429, 201, 201, 201, 201, 201]);
+		expect(sandbox.sessions.size).toBe(8);
+	});
+
+	test('a token-bucket limit (3 tokens, 3 per second): waits at the measured refill, no 429, no failure', async () => {
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 3, windowMs: 1000, model: 'token-bucket', now: () => clock.now() } });
+		const { items, error, waits, sentAt } = await campaignOf8(clock);
+		expect(error).toBeUndefined();
+		expect(items?.filter((i) => i.json.error !== undefined)).toEqual([]);
+		// The refill is read from the rounded-up resets: low at first (the safe side), never into an empty bucket.
+		expect(waits).toEqual([500, 589, 428, 447]);
+		expect(sentAt.map((t) => t - NOW)).toEqual([0, 0, 0, 500, 1089, 1089, 1517, 1964]);
 		expect(creates().filter((r) => r.status === 429)).toHaveLength(0);
 		expect(sandbox.sessions.size).toBe(8);
 	});
 
 	test('a campaign of 5 contacts under 5 per second: the Dial node carries on from what Create Session learned, no 429', async () => {
-		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 5, windowMs: 1000 } });
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 5, windowMs: 1000, now: () => clock.now() } });
 		// The 5 creates spend the window: a Dial node starting from nothing would send into it (a 429).
-		const { done } = startCampaign(new Kallglot(), credentials(), 5, 'carry');
-		const run = await done;
+		const sentAt: number[] = [];
+		const { result, waits } = await stepToEnd(clock, startCampaign(kallglotOnClock(clock), credentials(), 5, 'carry').done, () => {
+			for (let i = sentAt.length; i < sandbox!.requests.length; i++) sentAt.push(clock.now());
+		});
+		expect(result.status).toBe('fulfilled');
+		const run = (result as PromiseFulfilledResult<IRun>).value;
 		expect(dialItems(run).filter((item) => item.json.error === undefined)).toHaveLength(5);
+		expect(waits).toEqual([1000]);
+		expect(sentAt.map((t) => t - NOW)).toEqual([0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000]);
 		expect(sandbox.requests.filter((r) => r.status === 429)).toEqual([]);
 		expect(sandbox.requests.filter((r) => r.path.endsWith('/dial') && r.status === 200)).toHaveLength(5);
 	});
 
 	test('the pacer is per execution: a new run does not inherit a wait', async () => {
-		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 120_000 } });
-		const first = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const clock = new FakeClock(NOW);
+		sandbox = await KallglotSandbox.start({ rateLimit: { limit: 1, windowMs: 120_000, now: () => clock.now() } });
+		const first = await runOnClock(clock, { parameters: createParams });
 		expect(first.error).toBeUndefined();
 		// The next run sends at once (no shared pacer says "wait 120 s"), and the limiter's 429 with
 		// a 120 s Retry-After (over the 60 s the node holds an execution) fails fast.
-		const second = await runKallglotNode({ parameters: createParams, credentials: credentials() });
+		const second = await runOnClock(clock, { parameters: createParams });
 		expect(second.error?.message).toMatch(/Kallglot 429 rate_limit_exceeded/);
+		expect(second.waits).toEqual([]);
+		expect(second.sentAt).toEqual([NOW, NOW]);
 		expect(creates().filter((r) => r.status === 429)).toHaveLength(1);
 	});
 });
