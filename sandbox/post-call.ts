@@ -2,6 +2,7 @@
  * Post-call data: the recordings a recorded session leaves when it ends (as long
  * as the call, each turn where the call had it), and the analyses requested on a session. Both are `processing` first and finish on a timer, reporting
  * each outcome as a webhook-style event (`recording.ready|failed`, `analysis.complete|failed`).
+ * On an injected clock (`now`) no timer is armed: what is due finishes when it is next looked at.
  */
 import { analysisReport } from './analysis-report';
 import { newAnalysisId, newRecordingId } from './ids';
@@ -22,19 +23,50 @@ const RECORDING_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 export interface PostCallOptions {
 	recordingProcessingMs: number;
 	analysisProcessingMs: number;
+	/** SandboxOptions.processingNow: absent, real time and one timer per recording or analysis. */
+	now?: () => number;
 	/** One finished recording or analysis: `type` is the webhook event type, `data` the resource. */
 	onEvent(type: string, data: JsonObject): void;
 }
 
+/** A recording or analysis still processing: when it is due (on the store's clock) and how it ends. */
+interface Pending {
+	at: number;
+	finish(finishedAt: Date): void;
+	timer?: NodeJS.Timeout;
+}
+
 export class PostCallStore {
-	readonly recordings = new Map<string, SandboxRecording>();
-	readonly analyses = new Map<string, SandboxAnalysis>();
-	private readonly timers = new Set<NodeJS.Timeout>();
+	private readonly recordingsById = new Map<string, SandboxRecording>();
+	private readonly analysesById = new Map<string, SandboxAnalysis>();
+	private readonly pending = new Set<Pending>();
 	private recordingFailures = 0;
 	private analysisFailures = 0;
 	private closed = false;
 
 	constructor(private readonly options: PostCallOptions) {}
+
+	/** Every recording, what is due finished first (see settle). */
+	get recordings(): Map<string, SandboxRecording> {
+		this.settleOnClock();
+		return this.recordingsById;
+	}
+
+	/** Every analysis, what is due finished first (see settle). */
+	get analyses(): Map<string, SandboxAnalysis> {
+		this.settleOnClock();
+		return this.analysesById;
+	}
+
+	/**
+	 * Finishes every recording and analysis whose processing time has passed by `now`, soonest
+	 * first, each at its due time (its event sent then). On an injected clock every read does this.
+	 */
+	settle(): void {
+		const now = this.now();
+		const due = [...this.pending].filter((p) => p.at <= now).sort((a, b) => a.at - b.at);
+		for (const p of due) this.finish(p, new Date(p.at));
+	}
 
 	/** The next `count` recordings (channel files) / analyses to finish end `failed`. */
 	failNext(kind: 'recordings' | 'analyses', count: number): void {
@@ -46,7 +78,7 @@ export class PostCallStore {
 	sessionEnded(session: SandboxSession): void {
 		if (!session.recording.enabled) return;
 		const channels: RecordingChannel[] = session.recording.mix_mode === 'mixed' ? ['mixed'] : ['agent', 'customer'];
-		const createdAt = session.endedAt ?? new Date();
+		const createdAt = session.endedAt ?? new Date(this.now());
 		const callSeconds = durationSeconds(session, createdAt);
 		const turns = spokenTurns(session, callSeconds);
 		for (const channel of channels) {
@@ -62,8 +94,8 @@ export class PostCallStore {
 				turns,
 				error: null,
 			};
-			this.recordings.set(recording.id, recording);
-			this.after(this.options.recordingProcessingMs, () => this.finishRecording(recording));
+			this.recordingsById.set(recording.id, recording);
+			this.after(this.options.recordingProcessingMs, (at) => this.finishRecording(recording, at));
 		}
 	}
 
@@ -84,36 +116,49 @@ export class PostCallStore {
 			status: 'processing',
 			profile,
 			include,
-			createdAt: new Date(),
+			createdAt: new Date(this.now()),
 			completedAt: null,
 			result: {},
 			error: null,
 		};
-		this.analyses.set(analysis.id, analysis);
-		this.after(this.options.analysisProcessingMs, () => this.finishAnalysis(analysis, session));
+		this.analysesById.set(analysis.id, analysis);
+		this.after(this.options.analysisProcessingMs, (at) => this.finishAnalysis(analysis, session, at));
 		return analysis;
 	}
 
 	/** Stops every pending timer: nothing finishes after the sandbox closed. */
 	close(): void {
 		this.closed = true;
-		for (const timer of this.timers) clearTimeout(timer);
-		this.timers.clear();
+		for (const p of this.pending) clearTimeout(p.timer);
+		this.pending.clear();
 	}
 
-	private after(ms: number, run: () => void): void {
+	private now(): number {
+		return this.options.now?.() ?? Date.now();
+	}
+
+	private settleOnClock(): void {
+		if (this.options.now) this.settle();
+	}
+
+	private after(ms: number, finish: (finishedAt: Date) => void): void {
 		if (this.closed) return;
+		const p: Pending = { at: this.now() + Math.max(0, ms), finish };
+		this.pending.add(p);
+		if (this.options.now) return;
 		// Never synchronous, even for 0 ms: the request that started it answers `processing` first.
-		const timer = setTimeout(() => {
-			this.timers.delete(timer);
-			run();
-		}, Math.max(0, ms));
-		timer.unref();
-		this.timers.add(timer);
+		p.timer = setTimeout(() => this.finish(p, new Date()), Math.max(0, ms));
+		p.timer.unref();
 	}
 
-	private finishRecording(recording: SandboxRecording): void {
-		recording.processedAt = new Date();
+	private finish(p: Pending, finishedAt: Date): void {
+		if (!this.pending.delete(p)) return;
+		clearTimeout(p.timer);
+		p.finish(finishedAt);
+	}
+
+	private finishRecording(recording: SandboxRecording, finishedAt: Date): void {
+		recording.processedAt = finishedAt;
 		if (this.recordingFailures > 0) {
 			this.recordingFailures--;
 			recording.status = 'failed';
@@ -125,8 +170,8 @@ export class PostCallStore {
 		this.options.onEvent('recording.ready', recordingResource(recording));
 	}
 
-	private finishAnalysis(analysis: SandboxAnalysis, session: SandboxSession): void {
-		analysis.completedAt = new Date();
+	private finishAnalysis(analysis: SandboxAnalysis, session: SandboxSession, finishedAt: Date): void {
+		analysis.completedAt = finishedAt;
 		if (this.analysisFailures > 0) {
 			this.analysisFailures--;
 			analysis.status = 'failed';

@@ -132,6 +132,7 @@ export class KallglotSandbox {
 		this.postCall = new PostCallStore({
 			recordingProcessingMs: options.recordingProcessingMs ?? DEFAULT_PROCESSING_MS,
 			analysisProcessingMs: options.analysisProcessingMs ?? DEFAULT_PROCESSING_MS,
+			now: options.processingNow,
 			onEvent: (type, data) => this.emitWebhook(type, data),
 		});
 		this.webhooks = new WebhookDeliverer({

@@ -84,6 +84,14 @@ export interface SandboxOptions {
 	recordingProcessingMs?: number;
 	/** How long an analysis stays `processing`; default 1500 ms. */
 	analysisProcessingMs?: number;
+	/**
+	 * The clock of that processing, ms since the epoch; default Date.now, with a timer finishing
+	 * each recording and analysis. Given (tests pass a fake clock's `now`), no timer is armed: one
+	 * whose processing time has passed on this clock finishes, at that time and with its webhook
+	 * event, when it is next read (a REST request, `postCall.recordings|analyses|recordingsOf`) or
+	 * on `postCall.settle()`.
+	 */
+	processingNow?: () => number;
 	/** Where signed webhooks go; default none (configure later with configureWebhooks). */
 	webhooks?: WebhookEndpoint | null;
 	/** Waits before webhook retries; default 8 attempts, 0.1 s doubling (Kallglot: ~41 h). */
