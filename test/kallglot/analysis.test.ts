@@ -1,6 +1,7 @@
 /** Analysis → Create (idempotent, billed once, Wait for Completion) and Get, on the real engine. */
 import { DEFAULT_POLL, pollDelayMs } from '../../nodes/shared/analyses';
 import { KallglotSandbox, type SandboxOptions } from '../../sandbox';
+import { FakeClock, stepToEnd } from '../helpers/clock';
 import { runKallglotNode } from '../helpers/engine';
 
 let sandbox: KallglotSandbox;
@@ -31,6 +32,28 @@ async function endedCall(): Promise<string> {
 const createRequests = (sessionId: string) =>
 	sandbox.requests.filter((r) => r.method === 'POST' && r.path === `/v1/sessions/${sessionId}/analysis`);
 const polls = () => sandbox.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/analyses/'));
+/** Fake time of the Wait for Completion tests: the node's waits and the sandbox's processing run on it. */
+const NOW = Date.UTC(2026, 11, 1, 19, 12, 18, 500);
+
+/**
+ * Analysis → Create with Wait for Completion on `clock`, its waits fired one by one; `sentAt`: when
+ * each analysis request (create, polls) went out, on that clock (time moves only between them).
+ */
+async function waitOnClock(clock: FakeClock, sessionId: string, parameters: Record<string, unknown>) {
+	sandbox.clearRequests();
+	const sentAt: number[] = [];
+	const run = runKallglotNode({
+		parameters: { resource: 'analysis', operation: 'create', sessionId, waitForCompletion: true, ...parameters },
+		credentials: credentials(),
+		clock,
+	});
+	const { result, waits } = await stepToEnd(clock, run, () => {
+		for (let i = sentAt.length; i < sandbox.requests.length; i++) sentAt.push(clock.now());
+	});
+	if (result.status === 'rejected') throw result.reason;
+	return { ...result.value, waits, sentAt };
+}
+
 const create = (parameters: Record<string, unknown>, extra: { input?: any[]; continueOnFail?: boolean } = {}) =>
 	runKallglotNode({ parameters: { resource: 'analysis', operation: 'create', ...parameters }, credentials: credentials(), ...extra });
 
@@ -103,61 +126,90 @@ describe('Analysis → Create', () => {
 	});
 });
 
-describe('Wait for Completion', () => {
-	test('returns the completed analysis with the requested parts in one node', async () => {
-		await start({ analysisProcessingMs: 50 });
+describe('Wait for Completion (the node and the sandbox on one fake clock: exact steps)', () => {
+	const startOnClock = async (options: SandboxOptions) => {
+		const clock = new FakeClock(NOW);
+		await start({ ...options, processingNow: () => clock.now() });
+		return clock;
+	};
+
+	test('returns the completed analysis with the requested parts in one node, at the first poll', async () => {
+		const clock = await startOnClock({ analysisProcessingMs: 50 });
 		const sessionId = await endedCall();
-		const { items, error } = await create({ sessionId, include: ['summary', 'sentiment'], waitForCompletion: true, maxWaitSeconds: 60 });
+		const { items, error, waits, sentAt } = await waitOnClock(clock, sessionId, { include: ['summary', 'sentiment'], maxWaitSeconds: 60 });
 		expect(error).toBeUndefined();
-		expect(items?.[0].json).toMatchObject({ session_id: sessionId, status: 'completed', completed_at: expect.any(String) });
+		expect(items?.[0].json).toMatchObject({
+			session_id: sessionId,
+			status: 'completed',
+			created_at: new Date(NOW).toISOString(),
+			completed_at: new Date(NOW + 50).toISOString(),
+		});
 		expect(items?.[0].json.summary).toBeTruthy();
 		expect(items?.[0].json.sentiment).toBeTruthy();
 		expect(items?.[0].pairedItem).toEqual({ item: 0 });
-		expect(polls().length).toBeGreaterThanOrEqual(1);
+		expect(waits).toEqual([DEFAULT_POLL.firstDelayMs]);
+		expect(sentAt).toEqual([NOW, NOW + 1000]);
+		expect(polls().map((r) => r.status)).toEqual([200]);
 	});
 
-	test('a never-completing analysis: bounded by Max Wait, a clear error with the analysis ID, few polls', async () => {
-		await start({ analysisProcessingMs: NEVER });
+	test('an analysis that completes between polls is seen at the next poll of the schedule', async () => {
+		const clock = await startOnClock({ analysisProcessingMs: 1001 });
 		const sessionId = await endedCall();
-		const maxWaitSeconds = 3;
-		const { error } = await create({ sessionId, waitForCompletion: true, maxWaitSeconds });
+		const { items, error, waits, sentAt } = await waitOnClock(clock, sessionId, { maxWaitSeconds: 60 });
+		expect(error).toBeUndefined();
+		expect(items?.[0].json).toMatchObject({ status: 'completed', completed_at: new Date(NOW + 1001).toISOString() });
+		expect(waits).toEqual([1000, 1500]);
+		expect(sentAt).toEqual([NOW, NOW + 1000, NOW + 2500]);
+	});
+
+	test('a never-completing analysis: bounded by Max Wait, a clear error with the analysis ID, polls on the schedule', async () => {
+		const clock = await startOnClock({ analysisProcessingMs: NEVER });
+		const sessionId = await endedCall();
+		const { error, waits, sentAt } = await waitOnClock(clock, sessionId, { maxWaitSeconds: 3 });
 		const [analysisId] = [...sandbox.postCall.analyses.keys()];
 		expect(error?.name).toBe('NodeOperationError');
 		expect(error?.message).toBe(`Analysis ${analysisId} is still processing after the Max Wait of 3 s`);
 		expect(error?.description).toMatch(new RegExp(`Analysis → Get and the ID ${analysisId}`));
 		expect(error?.description).toMatch(/billed\) once/);
-		// The schedule (1 s, then 1.5 s, then what is left) allows at most 3 polls in 3 s; a slow
-		// machine makes fewer, never more. A tight loop would make hundreds.
-		expect(polls().length).toBeGreaterThanOrEqual(1);
-		expect(polls().length).toBeLessThanOrEqual(3);
+		// The schedule: 1 s, then 1.5 s, then what is left of the 3 s; the last poll at the deadline.
+		expect(waits).toEqual([pollDelayMs(0, 3000), pollDelayMs(1, 2000), pollDelayMs(2, 500)]);
+		expect(waits).toEqual([1000, 1500, 500]);
+		expect(sentAt).toEqual([NOW, NOW + 1000, NOW + 2500, NOW + 3000]);
+		expect(polls().map((r) => r.status)).toEqual([200, 200, 200]);
+		expect(clock.now()).toBe(NOW + 3000);
 		expect(sandbox.postCall.analyses.size).toBe(1);
 	});
 
 	test('a 429 while polling is waited out (Retry-After) and the wait goes on', async () => {
-		await start({ analysisProcessingMs: 50 });
+		const clock = await startOnClock({ analysisProcessingMs: 50 });
 		const sessionId = await endedCall();
 		sandbox.injectFault({ method: 'GET', path: /^\/v1\/analyses\//, status: 429, retryAfter: 1 });
-		const { items, error } = await create({ sessionId, waitForCompletion: true, maxWaitSeconds: 60 });
+		const { items, error, waits, sentAt } = await waitOnClock(clock, sessionId, { maxWaitSeconds: 60 });
 		expect(error).toBeUndefined();
 		expect(items?.[0].json.status).toBe('completed');
 		expect(polls().map((r) => r.status)).toEqual([429, 200]);
+		expect(waits).toEqual([1000, 1000]); // the first pause, then Retry-After: 1
+		expect(sentAt).toEqual([NOW, NOW + 1000, NOW + 2000]);
 	});
 
 	test('a Retry-After beyond the Max Wait ends the wait instead of overrunning it', async () => {
-		await start({ analysisProcessingMs: NEVER });
+		const clock = await startOnClock({ analysisProcessingMs: NEVER });
 		const sessionId = await endedCall();
 		sandbox.injectFault({ method: 'GET', path: /^\/v1\/analyses\//, status: 429, retryAfter: 3600, times: 10 });
-		const { error } = await create({ sessionId, waitForCompletion: true, maxWaitSeconds: 2 });
+		const { error, waits, sentAt } = await waitOnClock(clock, sessionId, { maxWaitSeconds: 2 });
 		expect(error?.message).toMatch(/still processing after the Max Wait of 2 s \(Kallglot's rate limit stopped the polling\)/);
-		expect(polls()).toHaveLength(1);
+		expect(polls().map((r) => r.status)).toEqual([429]);
+		expect(waits).toEqual([1000]);
+		expect(sentAt).toEqual([NOW, NOW + 1000]);
 	});
 
 	test('a failed analysis: an error with Kallglot’s reason', async () => {
-		await start({ analysisProcessingMs: 50 });
+		const clock = await startOnClock({ analysisProcessingMs: 50 });
 		const sessionId = await endedCall();
 		sandbox.postCall.failNext('analyses', 1);
-		const { error } = await create({ sessionId, waitForCompletion: true, maxWaitSeconds: 60 });
+		const { error, waits } = await waitOnClock(clock, sessionId, { maxWaitSeconds: 60 });
 		expect(error?.message).toMatch(/^Kallglot analysis anl_\w+ failed: analysis_failed: /);
+		expect(waits).toEqual([1000]);
 	});
 
 	test('the poll schedule backs off and never passes the deadline', () => {

@@ -3,19 +3,22 @@ import type { IBinaryData } from 'n8n-workflow';
 
 import { fileNameFromContentDisposition, mimeTypeOf } from '../../nodes/shared/recordings';
 import { KallglotSandbox } from '../../sandbox';
+import { FakeClock } from '../helpers/clock';
 import { runKallglotNode } from '../helpers/engine';
-import { waitFor } from '../stream/helpers';
 
 let sandbox: KallglotSandbox;
+/** The sandbox's recording processing runs on it: a recording is ready once the test moves it on. */
+let clock: FakeClock;
 const credentials = () => ({ apiKey: sandbox.apiKey, baseUrl: sandbox.baseUrl });
-const WAIT_MS = 20_000;
+const PROCESSING_MS = 50;
 
 afterEach(async () => {
 	await sandbox?.close();
 });
 
-async function start(recordingProcessingMs = 50): Promise<void> {
-	sandbox = await KallglotSandbox.start({ recordingProcessingMs });
+async function start(recordingProcessingMs = PROCESSING_MS): Promise<void> {
+	clock = new FakeClock();
+	sandbox = await KallglotSandbox.start({ recordingProcessingMs, processingNow: () => clock.now() });
 }
 
 /** A session created by the node with `recording` settings, its scripted call played, then ended. */
@@ -36,8 +39,16 @@ async function recordedCall(recording: Record<string, unknown> = {}): Promise<st
 }
 
 const recordingsOf = (sessionId: string) => sandbox.postCall.recordingsOf(sessionId);
-const ready = (sessionId: string) =>
-	waitFor('recordings ready', () => recordingsOf(sessionId).length > 0 && recordingsOf(sessionId).every((r) => r.status === 'ready'), WAIT_MS);
+/** Moves the sandbox's clock through the processing time: processing until its last ms, then every channel file has `status`. */
+async function processed(sessionId: string, status: 'ready' | 'failed'): Promise<void> {
+	const statuses = () => recordingsOf(sessionId).map((r) => r.status);
+	expect(statuses().length).toBeGreaterThan(0);
+	await clock.advance(PROCESSING_MS - 1);
+	expect(new Set(statuses())).toEqual(new Set(['processing']));
+	await clock.advance(1);
+	expect(new Set(statuses())).toEqual(new Set([status]));
+}
+const ready = (sessionId: string) => processed(sessionId, 'ready');
 
 /** What the sandbox itself serves for a recording. */
 async function served(recordingId: string) {
@@ -134,7 +145,7 @@ describe('Recording → Download', () => {
 		await start();
 		sandbox.postCall.failNext('recordings', 2);
 		const sessionId = await recordedCall();
-		await waitFor('recordings failed', () => recordingsOf(sessionId).length > 0 && recordingsOf(sessionId).every((r) => r.status === 'failed'), WAIT_MS);
+		await processed(sessionId, 'failed');
 		const [recording] = recordingsOf(sessionId);
 		const { error } = await runKallglotNode({
 			parameters: { resource: 'recording', operation: 'download', recordingId: recording.id },
