@@ -8,7 +8,7 @@ import type { IExecuteFunctions, INode } from 'n8n-workflow';
 
 import { KallglotApi } from '../../nodes/shared/api';
 import { RateLimitPacer } from '../../nodes/shared/rateLimit';
-import { FakeClock, turn } from '../helpers/clock';
+import { FakeClock, stepToEnd, turn } from '../helpers/clock';
 
 const START = Date.UTC(2026, 11, 1, 19, 12, 18, 437);
 const RTT_MS = 2;
@@ -38,19 +38,7 @@ function harness(answers: Answer[]) {
 	const api = new KallglotApi(ctx, { clock, pacer, signal: cancel.signal, random: () => 0.5 });
 	const request = () => api.call('createSession', [], { body: {}, idempotencyKey: 'k1' });
 	/** Runs a call to its end, firing each timer it arms; the waits it made, in order. */
-	async function run<T>(call: Promise<T>): Promise<{ result: PromiseSettledResult<T>; waits: number[] }> {
-		let result: PromiseSettledResult<T> | undefined;
-		void call.then(
-			(value) => (result = { status: 'fulfilled', value }),
-			(reason: unknown) => (result = { status: 'rejected', reason }),
-		);
-		const waits: number[] = [];
-		for (;;) {
-			await turn();
-			if (result) return { result, waits };
-			if (clock.pending > 0) waits.push(await clock.fireNext());
-		}
-	}
+	const run = async <T>(call: Promise<T>) => await stepToEnd(clock, call);
 	/** Resolves once the call has armed a wait (a timer on the clock). */
 	const waiting = async () => {
 		while (clock.pending === 0) await turn();

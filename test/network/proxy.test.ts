@@ -14,6 +14,23 @@ import { bursts, synthesize, wav } from '../audio/signals';
 
 afterAll(() => setProxyEnv({}));
 
+/** Activates a trigger that creates a session over REST on 127.0.0.1, plays its call, waits for an item. */
+async function streamOneCall(sandbox: KallglotSandbox): Promise<string> {
+	const trigger = await activateTrigger({
+		parameters: { sessionSource: 'create', mode: 'bidirectional_translation' } as never,
+		credentials: { apiKey: sandbox.apiKey, baseUrl: `http://127.0.0.1:${sandbox.port}/v1` },
+	});
+	try {
+		const sessionId = [...sandbox.sessions.keys()].at(-1) as string;
+		await sandbox.play(sessionId, { intervalMs: 5 });
+		expect((await trigger.waitForItems(1))[0]).toMatchObject({ sessionId });
+		expect(sandbox.handshakes.filter((h) => h.sessionId === sessionId && h.status === 101)).toHaveLength(1);
+		return sessionId;
+	} finally {
+		await trigger.close();
+	}
+}
+
 describe('which proxy a URL gets (the variables n8n reads)', () => {
 	const STREAM = 'wss://api.kallglot.com/v1/sessions/sess_1/connect?token=kst_x';
 
@@ -77,23 +94,6 @@ describe('the stream through a real forward proxy', () => {
 		const sandbox = await sandboxStreamingAs(streamHost);
 		sandboxes.push(sandbox);
 		return sandbox;
-	}
-
-	/** Activates a trigger that creates a session over REST on 127.0.0.1, plays its call, waits for an item. */
-	async function streamOneCall(sandbox: KallglotSandbox): Promise<string> {
-		const trigger = await activateTrigger({
-			parameters: { sessionSource: 'create', mode: 'bidirectional_translation' } as never,
-			credentials: { apiKey: sandbox.apiKey, baseUrl: `http://127.0.0.1:${sandbox.port}/v1` },
-		});
-		try {
-			const sessionId = [...sandbox.sessions.keys()].at(-1) as string;
-			await sandbox.play(sessionId, { intervalMs: 5 });
-			expect((await trigger.waitForItems(1))[0]).toMatchObject({ sessionId });
-			expect(sandbox.handshakes.filter((h) => h.sessionId === sessionId && h.status === 101)).toHaveLength(1);
-			return sessionId;
-		} finally {
-			await trigger.close();
-		}
 	}
 
 	test.each(['HTTP_PROXY', 'http_proxy'])('%s: the stream connects through the proxy (CONNECT)', async (variable) => {
@@ -212,17 +212,7 @@ describe('a proxy that asks for credentials (407 Proxy Authentication Required)'
 		sandboxes.push(sandbox);
 		const url = new URL(proxy.url);
 		setProxyEnv({ HTTP_PROXY: `http://kallglot:${PASSWORD}@${url.host}`, NO_PROXY: '127.0.0.1' });
-		const trigger = await activateTrigger({
-			parameters: { sessionSource: 'create', mode: 'bidirectional_translation' } as never,
-			credentials: { apiKey: sandbox.apiKey, baseUrl: `http://127.0.0.1:${sandbox.port}/v1` },
-		});
-		try {
-			const sessionId = [...sandbox.sessions.keys()].at(-1) as string;
-			await sandbox.play(sessionId, { intervalMs: 5 });
-			expect((await trigger.waitForItems(1))[0]).toMatchObject({ sessionId });
-		} finally {
-			await trigger.close();
-		}
+		await streamOneCall(sandbox);
 		expect(proxy.seen).toEqual([`CONNECT localhost:${sandbox.port}`]);
 	});
 });
